@@ -1,0 +1,76 @@
+package caddymodule
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/caddyserver/caddy/v2"
+)
+
+// Annotation headers and their placeholders (under http.hookgate.).
+const (
+	headerPrefix     = "X-Hookgate-"
+	headerVerified   = "X-Hookgate-Verified"
+	headerVendor     = "X-Hookgate-Vendor"
+	headerIntegr     = "X-Hookgate-Integration"
+	headerEvent      = "X-Hookgate-Event"
+	headerDelivery   = "X-Hookgate-Delivery"
+	headerEventID    = "X-Hookgate-Event-Id"
+	placeholderScope = "http.hookgate."
+)
+
+// credentialHeaders are bearer-like credentials: whoever holds one can
+// forge deliveries, so they are removed before the next handler. Body MAC
+// headers (X-Hub-Signature*, webhook-signature) stay: they are no secret.
+var credentialHeaders = []string{"Authorization", "X-Gitlab-Token", "X-Api-Token", "X-Bamboo-Token"}
+
+// dropInboundAnnotations deletes every X-Hookgate-* header a caller sent,
+// so only this handler's annotations reach the next one.
+func dropInboundAnnotations(h http.Header) {
+	for k := range h {
+		if len(k) >= len(headerPrefix) && strings.EqualFold(k[:len(headerPrefix)], headerPrefix) {
+			delete(h, k)
+		}
+	}
+}
+
+// annotation is what a verified delivery tells the next handler.
+type annotation struct {
+	verified, vendor, integration, event, delivery, eventID string
+}
+
+func (a annotation) apply(r *http.Request, repl *caddy.Replacer) {
+	set := func(header, name, value string) {
+		if value != "" {
+			r.Header[header] = []string{value}
+		}
+		repl.Set(placeholderScope+name, value)
+	}
+	set(headerVerified, "verified", a.verified)
+	set(headerVendor, "vendor", a.vendor)
+	set(headerIntegr, "integration", a.integration)
+	set(headerEvent, "event", a.event)
+	set(headerDelivery, "delivery", a.delivery)
+	set(headerEventID, "event_id", a.eventID)
+}
+
+// stripCredentials removes bearer-like credentials from the request: the
+// headers above and the `token` query parameter (Jira, ManageEngine).
+func stripCredentials(r *http.Request) {
+	for _, k := range credentialHeaders {
+		delete(r.Header, k)
+	}
+	if !strings.Contains(r.URL.RawQuery, "token") {
+		return
+	}
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		// An unparsable query cannot be trusted to be token-free.
+		r.URL.RawQuery = ""
+	} else {
+		q.Del("token")
+		r.URL.RawQuery = q.Encode()
+	}
+	r.RequestURI = r.URL.RequestURI()
+}

@@ -1,0 +1,170 @@
+package caddymodule
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/caddyserver/caddy/v2"
+	"go.uber.org/zap"
+
+	"github.com/hookgate/caddy-hookgate/integrations"
+	"github.com/hookgate/caddy-hookgate/secretstore"
+)
+
+func init() {
+	caddy.RegisterModule(App{})
+}
+
+// Defaults of the app's settings.
+const (
+	DefaultMaxBody       = 25 << 20 // GitHub's own cap on a delivery
+	DefaultAuditSize     = 200
+	defaultAllowUnsigned = "{env.CI_WEBHOOK_ALLOW_UNSIGNED}"
+)
+
+// App is the `hookgate` Caddy app: it owns what outlives one request and is
+// shared by every hookgate handler in a config: the integration records
+// (Vault or static), and the settings that apply to all receivers.
+type App struct {
+	// Vault holds integration records. Default: none; then only the static
+	// Integrations exist.
+	Vault *VaultConfig `json:"vault,omitempty"`
+	// Redis holds shared state. Default: none (process memory).
+	Redis *RedisConfig `json:"redis,omitempty"`
+	// Upstream receives normalized events. Default: none (pure gate).
+	Upstream *UpstreamConfig `json:"upstream,omitempty"`
+	// PublicURL is the external base URL that vendors post to, used to
+	// build receiver URLs. Default: none.
+	PublicURL string `json:"public_url,omitempty"`
+	// AllowUnsigned lets deliveries for integrations that have no secret at
+	// all through, annotated `unsigned`, when it resolves to `true` (any
+	// case). It never admits a wrong or missing signature when a secret
+	// exists. Default: {env.CI_WEBHOOK_ALLOW_UNSIGNED}.
+	AllowUnsigned string `json:"allow_unsigned,omitempty"`
+	// MaxBody is the largest delivery accepted, in bytes; larger ones are
+	// answered 413. Default: 25 MiB.
+	MaxBody int64 `json:"max_body,omitempty"`
+	// AuditSize is how many audit entries are kept per integration and
+	// kind (accepted, rejected). Default: 200.
+	AuditSize int `json:"audit_size,omitempty"`
+	// DedupeWindow is how long a handled delivery id is remembered.
+	// Default: 72h.
+	DedupeWindow caddy.Duration `json:"dedupe_window,omitempty"`
+	// PollInterval is how often ticket vendors are polled. Default: 5m.
+	PollInterval caddy.Duration `json:"poll_interval,omitempty"`
+	// Integrations are static records keyed by integration id, for setups
+	// without Vault. They are looked up before Vault.
+	Integrations map[string]IntegrationConfig `json:"integrations,omitempty"`
+
+	logger        *zap.Logger
+	allowUnsigned bool
+	static        *secretstore.Static
+	vault         *pooledVault
+	vaultKey      string
+}
+
+// CaddyModule returns the Caddy module information.
+func (App) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "hookgate",
+		New: func() caddy.Module { return new(App) },
+	}
+}
+
+// Provision resolves placeholders, builds the static records and takes the
+// shared Vault store from the pool. It does no network I/O.
+func (a *App) Provision(ctx caddy.Context) error {
+	a.logger = ctx.Logger()
+	repl := caddy.NewReplacer()
+	if a.MaxBody == 0 {
+		a.MaxBody = DefaultMaxBody
+	}
+	if a.AuditSize == 0 {
+		a.AuditSize = DefaultAuditSize
+	}
+	allow := a.AllowUnsigned
+	if allow == "" {
+		allow = defaultAllowUnsigned
+	}
+	a.allowUnsigned = strings.EqualFold(strings.TrimSpace(repl.ReplaceAll(allow, "")), "true")
+
+	records := make([]integrations.Record, 0, len(a.Integrations))
+	for id, ic := range a.Integrations {
+		rec, err := ic.record(id, repl)
+		if err != nil {
+			return err
+		}
+		records = append(records, rec)
+	}
+	static, err := secretstore.NewStatic(records)
+	if err != nil {
+		return fmt.Errorf("hookgate: static integrations: %w", err)
+	}
+	a.static = static
+
+	if a.Vault != nil {
+		pv, key, err := loadVault(a.Vault, repl)
+		if err != nil {
+			return err
+		}
+		a.vault, a.vaultKey = pv, key
+	}
+	return nil
+}
+
+// Validate checks the settings' values.
+func (a *App) Validate() error {
+	if a.MaxBody < 0 {
+		return fmt.Errorf("hookgate: max_body must not be negative")
+	}
+	if a.AuditSize < 0 {
+		return fmt.Errorf("hookgate: audit_size must not be negative")
+	}
+	if a.Upstream != nil && a.Upstream.URL == "" {
+		return fmt.Errorf("hookgate: upstream needs a URL")
+	}
+	return nil
+}
+
+// Start logs how the app runs; it starts no network I/O.
+func (a *App) Start() error {
+	if a.allowUnsigned {
+		a.logger.Warn("CI_WEBHOOK_ALLOW_UNSIGNED is true: deliveries for integrations WITHOUT a secret are let through unverified, annotated 'unsigned'; integrations with a secret still require a valid signature")
+	}
+	if a.Vault == nil && len(a.Integrations) == 0 {
+		a.logger.Warn("no vault block and no integration blocks: every delivery will be refused")
+	}
+	return nil
+}
+
+// Stop has nothing to stop yet; pooled clients are released in Cleanup.
+func (a *App) Stop() error { return nil }
+
+// Cleanup releases this config's hold on the shared Vault store. It is
+// safe after a failed Provision.
+func (a *App) Cleanup() error {
+	if a.vaultKey != "" {
+		_, err := vaultPool.Delete(a.vaultKey)
+		a.vaultKey, a.vault = "", nil
+		return err
+	}
+	return nil
+}
+
+// lookup finds an integration's record: static records first, then Vault.
+func (a *App) lookup(ctx context.Context, id string) (integrations.Record, error) {
+	rec, err := a.static.Fetch(ctx, id)
+	if err == nil || a.vault == nil {
+		return rec, err
+	}
+	return a.vault.cache.Lookup(ctx, id)
+}
+
+// Interface guards
+var (
+	_ caddy.App          = (*App)(nil)
+	_ caddy.Provisioner  = (*App)(nil)
+	_ caddy.Validator    = (*App)(nil)
+	_ caddy.CleanerUpper = (*App)(nil)
+)

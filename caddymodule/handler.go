@@ -1,0 +1,251 @@
+package caddymodule
+
+import (
+	"errors"
+	"io"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/hookgate/caddy-hookgate/events"
+	"github.com/hookgate/caddy-hookgate/integrations"
+	"github.com/hookgate/caddy-hookgate/secretstore"
+	"github.com/hookgate/caddy-hookgate/verifiers"
+)
+
+func init() {
+	caddy.RegisterModule(Handler{})
+}
+
+// Handler verifies one webhook delivery before anything else sees it. It
+// reads the vendor and integration from a receiver path
+// (/webhooks/{jira,servicenow,manageengine}/{id},
+// /webhooks/ci/{vendor}/{id}) or from its own Vendor and Integration, looks
+// the integration's record up (memory cache, then Vault), reads the body
+// bounded while hashing it, and lets the request through only when the
+// vendor's native credential is valid.
+//
+// Refusals are answered by the handler itself: 401 with one uniform body for
+// every unverifiable delivery, 405 for methods other than POST, 413 over
+// max_body, 503 with Retry-After when the secret store is unreachable and
+// nothing is cached.
+//
+// On success it sets these headers for the next handler (inbound
+// X-Hookgate-* headers are always deleted first) and the same values as
+// placeholders:
+//
+//	X-Hookgate-Verified     {http.hookgate.verified}     true or unsigned
+//	X-Hookgate-Vendor       {http.hookgate.vendor}
+//	X-Hookgate-Integration  {http.hookgate.integration}
+//	X-Hookgate-Event        {http.hookgate.event}
+//	X-Hookgate-Delivery     {http.hookgate.delivery}
+//	X-Hookgate-Event-Id     {http.hookgate.event_id}
+//
+// {http.hookgate.reason} holds the reason of a refusal, for access logs.
+type Handler struct {
+	// Vendor names the vendor for a path that is not a receiver path.
+	// Placeholders allowed. Default: taken from the receiver path.
+	// Must be set together with Integration.
+	Vendor string `json:"vendor,omitempty"`
+	// Integration names the integration for a path that is not a receiver
+	// path. Placeholders allowed. Default: taken from the receiver path.
+	Integration string `json:"integration,omitempty"`
+	// KeepCredentials leaves bearer-like credentials (Authorization,
+	// X-Gitlab-Token, X-Api-Token, X-Bamboo-Token, the `token` query
+	// parameter) on the request for the next handler. Default: false, they
+	// are removed.
+	KeepCredentials bool `json:"keep_credentials,omitempty"`
+
+	app    *App
+	logger *zap.Logger
+	now    func() time.Time
+	checks sync.Pool
+}
+
+// CaddyModule returns the Caddy module information.
+func (Handler) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.handlers.hookgate",
+		New: func() caddy.Module { return new(Handler) },
+	}
+}
+
+// Provision finds the hookgate app.
+func (h *Handler) Provision(ctx caddy.Context) error {
+	h.logger = ctx.Logger()
+	h.now = time.Now
+	h.checks.New = func() any { return new(verifiers.Check) }
+	app, err := ctx.App("hookgate")
+	if err != nil {
+		return fmt.Errorf("hookgate: loading app: %w", err)
+	}
+	h.app = app.(*App)
+	return nil
+}
+
+// Validate checks that Vendor and Integration are set together.
+func (h *Handler) Validate() error {
+	if (h.Vendor == "") != (h.Integration == "") {
+		return errors.New("hookgate: vendor and integration must be set together")
+	}
+	if h.Vendor != "" && !containsPlaceholder(h.Vendor) && !integrations.Vendor(h.Vendor).Known() {
+		return fmt.Errorf("hookgate: unknown vendor %q", h.Vendor)
+	}
+	return nil
+}
+
+// ServeHTTP verifies the delivery and passes it on, or refuses it.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	dropInboundAnnotations(r.Header)
+	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+	if r.Method != http.MethodPost {
+		return h.refuse(w, repl, http.StatusMethodNotAllowed, "method not allowed", "", "")
+	}
+	vendor, id, ok := h.receiver(r, repl)
+	if !ok {
+		return h.refuse(w, repl, http.StatusUnauthorized, "no receiver for path or malformed integration id", "", "")
+	}
+	rec, err := h.app.lookup(r.Context(), id)
+	switch {
+	case errors.Is(err, secretstore.ErrNotFound):
+		return h.refuse(w, repl, http.StatusUnauthorized, "unknown integration", vendor, "")
+	case errors.Is(err, secretstore.ErrInvalid):
+		h.logger.Error("integration record is invalid; refusing its deliveries", zap.String("integration", id), zap.Error(err))
+		return h.refuse(w, repl, http.StatusUnauthorized, "invalid integration record", vendor, id)
+	case err != nil:
+		h.logger.Error("secret store unavailable", zap.String("integration", id), zap.Error(err))
+		return h.refuse(w, repl, http.StatusServiceUnavailable, "secret store unavailable", vendor, id)
+	}
+	if rec.Vendor != vendor {
+		return h.refuse(w, repl, http.StatusUnauthorized, "vendor mismatch", vendor, id)
+	}
+	if !rec.Active {
+		return h.refuse(w, repl, http.StatusUnauthorized, "integration inactive", vendor, id)
+	}
+	limit := h.app.MaxBody
+	if r.ContentLength > limit {
+		return h.refuse(w, repl, http.StatusRequestEntityTooLarge, "body over max_body", vendor, id)
+	}
+
+	now := h.now()
+	scheme := rec.EffectiveScheme()
+	var check *verifiers.Check
+	if rec.HasSecret() {
+		check = h.checks.Get().(*verifiers.Check)
+		defer h.checks.Put(check)
+		sec := verifiers.Secrets{Current: []byte(rec.Secret)}
+		if rec.PreviousActive(now) {
+			sec.Previous = []byte(rec.PreviousSecret)
+		}
+		check.Reset(vendor, scheme, verifiers.Delivery{Header: r.Header, RawQuery: r.URL.RawQuery, Now: now}, sec)
+	}
+	body, tooLarge, err := readBounded(r.Body, r.ContentLength, limit, writerOrNil(check))
+	var maxErr *http.MaxBytesError
+	switch {
+	case tooLarge || errors.As(err, &maxErr):
+		return h.refuse(w, repl, http.StatusRequestEntityTooLarge, "body over max_body", vendor, id)
+	case err != nil:
+		return h.refuse(w, repl, http.StatusBadRequest, "reading body failed", vendor, id)
+	}
+
+	verified := "true"
+	if check == nil {
+		if !h.app.allowUnsigned {
+			return h.refuse(w, repl, http.StatusUnauthorized, "integration has no secret and unsigned deliveries are not allowed", vendor, id)
+		}
+		verified = "unsigned"
+	} else if v := check.Verdict(); !v.OK() {
+		return h.refuse(w, repl, http.StatusUnauthorized, "signature "+v.Outcome.String()+": "+v.Reason, vendor, id)
+	}
+
+	// Verified: only now is the body looked into.
+	ident := events.Identify(vendor, scheme, r.Header, body)
+	key := events.DeliveryKey(id, ident.Delivery, body)
+	annotation{
+		verified:    verified,
+		vendor:      string(vendor),
+		integration: id,
+		event:       ident.Event,
+		delivery:    ident.Delivery,
+		eventID:     events.EventID(key),
+	}.apply(r, repl)
+	if !h.KeepCredentials {
+		stripCredentials(r)
+	}
+	rb := new(replayBody)
+	rb.Reset(body)
+	r.Body = rb
+	r.ContentLength = int64(len(body))
+	r.TransferEncoding = nil
+	if c := h.logger.Check(zapcore.DebugLevel, "webhook verified"); c != nil {
+		c.Write(zap.String("vendor", string(vendor)), zap.String("integration", id),
+			zap.String("event", ident.Event), zap.String("delivery", ident.Delivery), zap.String("verified", verified))
+	}
+	return next.ServeHTTP(w, r)
+}
+
+// receiver names the vendor and integration of the request: the handler's
+// own settings when set, else the receiver path.
+func (h *Handler) receiver(r *http.Request, repl *caddy.Replacer) (integrations.Vendor, string, bool) {
+	if h.Integration == "" {
+		return receiverFromPath(r.URL.Path)
+	}
+	vendor := integrations.Vendor(repl.ReplaceAll(h.Vendor, ""))
+	id := repl.ReplaceAll(h.Integration, "")
+	if !vendor.Known() || !integrations.ValidID(id) {
+		return "", "", false
+	}
+	return vendor, id, true
+}
+
+// refuse answers a delivery that does not pass and logs why. The id is
+// logged only when it names a known integration, never as the caller sent
+// it.
+func (h *Handler) refuse(w http.ResponseWriter, repl *caddy.Replacer, status int, reason string, vendor integrations.Vendor, id string) error {
+	repl.Set(placeholderScope+"reason", reason)
+	if c := h.logger.Check(zapcore.InfoLevel, "webhook refused"); c != nil {
+		c.Write(zap.Int("status", status), zap.String("reason", reason), zap.String("vendor", string(vendor)), zap.String("integration", id))
+	}
+	switch status {
+	case http.StatusUnauthorized:
+		return writeJSON(w, status, bodyUnauthorized)
+	case http.StatusMethodNotAllowed:
+		return writeJSON(w, status, bodyMethodNotAllowed)
+	case http.StatusRequestEntityTooLarge:
+		return writeJSON(w, status, bodyTooLarge)
+	case http.StatusServiceUnavailable:
+		return writeJSON(w, status, bodyUnavailable)
+	default:
+		return writeJSON(w, status, bodyBadRequest)
+	}
+}
+
+// writerOrNil keeps a nil *Check from becoming a non-nil io.Writer.
+func writerOrNil(c *verifiers.Check) io.Writer {
+	if c == nil {
+		return nil
+	}
+	return c
+}
+
+func containsPlaceholder(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '{' {
+			return true
+		}
+	}
+	return false
+}
+
+// Interface guards
+var (
+	_ caddy.Provisioner           = (*Handler)(nil)
+	_ caddy.Validator             = (*Handler)(nil)
+	_ caddyhttp.MiddlewareHandler = (*Handler)(nil)
+)

@@ -1,0 +1,108 @@
+package integrations
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Record is one integration's configuration, as stored in Vault KV v2 at
+// <mount>/data/<prefix>/<id> or written in a Caddyfile `integration` block.
+type Record struct {
+	// ID is the integration id; it is the last element of the Vault path.
+	ID string `json:"id"`
+	// Vendor is one of the nine vendor names. Required.
+	Vendor Vendor `json:"vendor"`
+	// Secret is the current webhook secret or token. Empty means unsigned:
+	// deliveries are refused unless CI_WEBHOOK_ALLOW_UNSIGNED is true.
+	Secret string `json:"-"`
+	// PreviousSecret is the secret before the last rotation; it is accepted
+	// until PreviousValidUntil. Default: none.
+	PreviousSecret string `json:"-"`
+	// PreviousValidUntil ends the rotation overlap. Zero: no overlap.
+	PreviousValidUntil time.Time `json:"previous_valid_until,omitzero"`
+	// Scheme pins one verification scheme; empty selects the vendor's default.
+	// A pinned scheme accepts nothing else.
+	Scheme Scheme `json:"scheme,omitempty"`
+	// Active false rejects every delivery and stops polling. Default: true.
+	Active bool `json:"active"`
+	// AutoCloseOnResolve makes a done ticket close its finding; false asks for
+	// a retest instead. Default: false.
+	AutoCloseOnResolve bool `json:"auto_close_on_resolve"`
+	// Branches are globs a CI event's branch must match to scan or run
+	// pipelines. Default: all branches.
+	Branches []string `json:"branches,omitempty"`
+	// Scans lists the scans (sast, sca) requested on matching CI events.
+	// Default: none.
+	Scans []string `json:"scans,omitempty"`
+	// Pipeline requests a pipeline run on matching CI events. Default: false.
+	Pipeline bool `json:"pipeline"`
+	// APIURL, APIUser and APIToken give access to the vendor's API for the
+	// poller and for registration. APIToken is never shown.
+	APIURL   string `json:"api_url,omitempty"`
+	APIUser  string `json:"api_user,omitempty"`
+	APIToken string `json:"-"`
+	// Target is what registration puts the hook on (owner/repo, project).
+	Target string `json:"target,omitempty"`
+	// DoneStates are ServiceNow states or ManageEngine status names that
+	// mean done. Default: 6, 7 (ServiceNow); Resolved, Closed (ManageEngine).
+	DoneStates []string `json:"done_states,omitempty"`
+	// Version is the store's version of the record (Vault KV v2 metadata
+	// version); zero for static records.
+	Version int `json:"secret_version"`
+}
+
+// EffectiveScheme is the pinned scheme, or the vendor's default.
+func (r *Record) EffectiveScheme() Scheme {
+	if r.Scheme != "" {
+		return r.Scheme
+	}
+	return r.Vendor.DefaultScheme()
+}
+
+// HasSecret reports whether deliveries must carry a valid signature or token.
+func (r *Record) HasSecret() bool { return r.Secret != "" }
+
+// PreviousActive reports whether the previous secret is still accepted at now.
+func (r *Record) PreviousActive(now time.Time) bool {
+	return r.PreviousSecret != "" && now.Before(r.PreviousValidUntil)
+}
+
+// EffectiveDoneStates is DoneStates or the vendor's default list.
+func (r *Record) EffectiveDoneStates() []string {
+	if len(r.DoneStates) > 0 {
+		return r.DoneStates
+	}
+	switch r.Vendor {
+	case ServiceNow:
+		return []string{"6", "7"}
+	case ManageEngine:
+		return []string{"Resolved", "Closed"}
+	}
+	return nil
+}
+
+// ErrInvalidRecord marks a record that cannot be used.
+var ErrInvalidRecord = errors.New("invalid integration record")
+
+// Validate checks the record's values. Errors never include secret values.
+func (r *Record) Validate() error {
+	if !ValidID(r.ID) {
+		return fmt.Errorf("%w: malformed integration id", ErrInvalidRecord)
+	}
+	if !r.Vendor.Known() {
+		return fmt.Errorf("%w: integration %s: unknown vendor %q", ErrInvalidRecord, r.ID, r.Vendor)
+	}
+	if r.Scheme != "" && !r.Vendor.Supports(r.Scheme) {
+		return fmt.Errorf("%w: integration %s: vendor %s has no scheme %q", ErrInvalidRecord, r.ID, r.Vendor, r.Scheme)
+	}
+	if r.PreviousSecret != "" && r.PreviousValidUntil.IsZero() {
+		return fmt.Errorf("%w: integration %s: previous_secret without previous_valid_until", ErrInvalidRecord, r.ID)
+	}
+	for _, s := range r.Scans {
+		if s != "sast" && s != "sca" {
+			return fmt.Errorf("%w: integration %s: unknown scan %q", ErrInvalidRecord, r.ID, s)
+		}
+	}
+	return nil
+}

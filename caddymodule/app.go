@@ -132,6 +132,9 @@ func (a *App) Start() error {
 	if a.allowUnsigned {
 		a.logger.Warn("CI_WEBHOOK_ALLOW_UNSIGNED is true: deliveries for integrations WITHOUT a secret are let through unverified, annotated 'unsigned'; integrations with a secret still require a valid signature")
 	}
+	if a.Redis != nil || a.Upstream != nil {
+		a.logger.Warn("redis and upstream settings are read but not used by this version: verified deliveries go to the next handler only; nothing is forwarded, audited or deduplicated yet")
+	}
 	if a.Vault == nil && len(a.Integrations) == 0 {
 		a.logger.Warn("no vault block and no integration blocks: every delivery will be refused")
 	}

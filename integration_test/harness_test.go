@@ -1,0 +1,211 @@
+package integration_test
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hookgate/caddy-hookgate/integrations"
+	"github.com/hookgate/caddy-hookgate/internal/testvault"
+	"github.com/hookgate/caddy-hookgate/verifiers"
+)
+
+// vendorCase is one vendor as the tests drive it: its payload written from
+// the documented shape, and the headers it sends besides the credential.
+type vendorCase struct {
+	vendor  integrations.Vendor
+	payload string // file under testdata/payloads
+	headers map[string]string
+	event   string // expected X-Hookgate-Event
+	deliv   string // expected X-Hookgate-Delivery
+}
+
+var vendorCases = []vendorCase{
+	{integrations.GitHub, "github/push.json", map[string]string{"X-GitHub-Event": "push", "X-GitHub-Delivery": "gh-delivery-1"}, "push", "gh-delivery-1"},
+	{integrations.GitLab, "gitlab/push.json", map[string]string{"X-Gitlab-Event": "Push Hook", "X-Gitlab-Event-UUID": "gl-uuid-1"}, "Push Hook", "gl-uuid-1"},
+	{integrations.Jira, "jira/issue-updated.json", map[string]string{"X-Atlassian-Webhook-Identifier": "jira-1"}, "jira:issue_updated", "jira-1"},
+	{integrations.ServiceNow, "servicenow/incident-resolved.json", nil, "", ""},
+	{integrations.ManageEngine, "manageengine/request-closed.json", nil, "", ""},
+	{integrations.Jenkins, "jenkins/build-finalized.json", nil, "", ""},
+	{integrations.AzureDevOps, "azuredevops/git-push.json", nil, "git.push", ""},
+	{integrations.Bamboo, "bamboo/build-completed.json", nil, "", ""},
+	{integrations.Bitbucket, "bitbucket/repo-push.json", map[string]string{"X-Event-Key": "repo:push", "X-Request-UUID": "bb-1"}, "repo:push", "bb-1"},
+}
+
+func readPayload(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "payloads", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// secretFor is the test secret of an integration: distinctive, so the log
+// scan can look for it, and in the vendor's expected form.
+func secretFor(id string) string {
+	if strings.HasSuffix(id, "gitlab-signing") {
+		return "whsec_" + "c2VjcmV0LW9mLWdpdGxhYi1zaWduaW5nLWludGVncmF0aW9u"
+	}
+	return "s3cr3t-" + id + "-7f3a9c"
+}
+
+// signed builds a POST of body to url, credentialed as vendor would send it
+// with secret under scheme.
+func signed(t testing.TB, url string, v integrations.Vendor, s integrations.Scheme, secret string, body []byte, extra map[string]string) *http.Request {
+	t.Helper()
+	h, query, err := verifiers.Sign(v, s, []byte(secret), body, time.Now(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if query != "" {
+		url += "?" + query
+	}
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, vs := range h {
+		req.Header[k] = vs
+	}
+	for k, v := range extra {
+		req.Header.Set(k, v)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	return req
+}
+
+func do(t testing.TB, req *http.Request) (*http.Response, string) {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+// backend is a local HTTP server standing in for an existing backend
+// behind the gate; it records what it received.
+type backend struct {
+	*httptest.Server
+	mu   sync.Mutex
+	seen []received
+}
+
+type received struct {
+	header http.Header
+	body   []byte
+	uri    string
+}
+
+func newBackend(t testing.TB) *backend { return newBackendOn(t, nil) }
+
+// newBackendOn is newBackend on a given listener (nil: any free port).
+func newBackendOn(t testing.TB, l net.Listener) *backend {
+	b := &backend{}
+	b.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		b.mu.Lock()
+		b.seen = append(b.seen, received{r.Header.Clone(), body, r.RequestURI})
+		b.mu.Unlock()
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write([]byte("backend ok"))
+	}))
+	if l != nil {
+		b.Listener.Close()
+		b.Listener = l
+	}
+	b.Start()
+	t.Cleanup(b.Close)
+	return b
+}
+
+func (b *backend) last(t testing.TB) received {
+	t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.seen) == 0 {
+		t.Fatal("backend saw no request")
+	}
+	return b.seen[len(b.seen)-1]
+}
+
+func (b *backend) count() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.seen)
+}
+
+// putRecord writes an integration record into Vault.
+func putRecord(t testing.TB, vault *testvault.Server, id string, data map[string]any) {
+	t.Helper()
+	vault.Put(t, "hookgate/integrations/"+id, data)
+}
+
+// gateCaddyfile is the Caddyfile the gate tests run: records from Vault,
+// the receiver proxied to a backend, and Caddy's own log and a JSON access
+// log written to files (filtered as Caddyfile.example does).
+func gateCaddyfile(admin string, port int, vaultAddr, backendAddr, logDir string) string {
+	return fmt.Sprintf(`{
+	admin %s
+	auto_https off
+	persist_config off
+	log {
+		output file %s/caddy.log
+		format json
+		level DEBUG
+	}
+	hookgate {
+		vault {
+			address   %s
+			token     {env.VAULT_TOKEN}
+			cache_ttl 1s
+			stale_ttl 10m
+			timeout   2s
+		}
+		max_body 64KiB
+	}
+}
+
+:%d {
+	log {
+		output file %s/access.log
+		format filter {
+			wrap json
+			fields {
+				request>uri query {
+					delete token
+				}
+				request>headers>X-Gitlab-Token delete
+				request>headers>X-Api-Token delete
+				request>headers>X-Bamboo-Token delete
+			}
+		}
+	}
+	route /webhooks/* {
+		hookgate
+		reverse_proxy %s
+	}
+	route /legacy/github {
+		hookgate {
+			vendor      github
+			integration legacy-gh
+		}
+		reverse_proxy %s
+	}
+}
+`, admin, logDir, vaultAddr, port, logDir, backendAddr, backendAddr)
+}
+
+func readCloser(b []byte) io.ReadCloser { return io.NopCloser(bytes.NewReader(b)) }

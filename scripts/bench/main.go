@@ -1,0 +1,266 @@
+// Command bench measures Caddy with hookgate against the same Caddy
+// proxying without it, in one run on one machine: one Caddy process serves
+// a plain reverse_proxy site and a gate site (hookgate, then the same
+// reverse_proxy) to the same trivial backend, and wrk posts signed GitHub
+// pushes of several sizes to each in turn. It prints a markdown table of
+// requests per second, p50 and p99 latency, and the ratio against the
+// plain proxy.
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hookgate/caddy-hookgate/integrations"
+	"github.com/hookgate/caddy-hookgate/verifiers"
+)
+
+func main() {
+	caddyBin := flag.String("caddy", "bin/caddy", "Caddy binary with hookgate")
+	duration := flag.Duration("duration", 8*time.Second, "wrk duration per measurement")
+	conns := flag.Int("connections", 32, "wrk connections")
+	rounds := flag.Int("rounds", 2, "alternating rounds per size and mode")
+	sizes := flag.String("sizes", "1024,8192,65536,1048576", "body sizes in bytes")
+	flag.Parse()
+	if err := run(*caddyBin, *duration, *conns, *rounds, *sizes); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+const secret = "bench-secret-0123456789abcdef"
+
+func run(caddyBin string, dur time.Duration, conns, rounds int, sizeList string) error {
+	dir, err := os.MkdirTemp("", "hookgate-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+
+	backend, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	go func() {
+		_ = http.Serve(backend, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, _ = bytes.NewBuffer(nil).ReadFrom(r.Body)
+			w.WriteHeader(http.StatusOK)
+		}))
+	}()
+	admin, proxyPort, gatePort := freePort(), freePort(), freePort()
+	caddyfile := fmt.Sprintf(`{
+	admin 127.0.0.1:%d
+	auto_https off
+	persist_config off
+	log default {
+		level ERROR
+	}
+	hookgate {
+		max_body 2MiB
+		integration bench-gh {
+			vendor github
+			secret %s
+		}
+	}
+}
+:%d {
+	reverse_proxy %s
+}
+:%d {
+	route /webhooks/* {
+		hookgate
+		reverse_proxy %s
+	}
+}
+`, admin, secret, proxyPort, backend.Addr(), gatePort, backend.Addr())
+	cfg := filepath.Join(dir, "Caddyfile")
+	if err := os.WriteFile(cfg, []byte(caddyfile), 0o600); err != nil {
+		return err
+	}
+	caddy := exec.Command(caddyBin, "run", "--config", cfg, "--adapter", "caddyfile")
+	caddy.Env = append(os.Environ(), "HOME="+dir, "XDG_DATA_HOME="+dir, "XDG_CONFIG_HOME="+dir)
+	if err := caddy.Start(); err != nil {
+		return err
+	}
+	defer func() { _ = caddy.Process.Kill(); _, _ = caddy.Process.Wait() }()
+	for _, p := range []int{admin, proxyPort, gatePort} {
+		if err := waitPort(p); err != nil {
+			return err
+		}
+	}
+
+	fmt.Printf("| body | plain reverse_proxy req/s | gate req/s | gate/proxy | proxy p50 / p99 | gate p50 / p99 |\n")
+	fmt.Printf("| --- | --- | --- | --- | --- | --- |\n")
+	for _, s := range strings.Split(sizeList, ",") {
+		size, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil {
+			return err
+		}
+		body := pushOfSize(size)
+		h, _, err := verifiers.Sign(integrations.GitHub, integrations.SchemeHMAC, []byte(secret), body, time.Now(), "")
+		if err != nil {
+			return err
+		}
+		bodyFile := filepath.Join(dir, fmt.Sprintf("body-%d.json", size))
+		if err := os.WriteFile(bodyFile, body, 0o600); err != nil {
+			return err
+		}
+		script := filepath.Join(dir, fmt.Sprintf("post-%d.lua", size))
+		lua := fmt.Sprintf(`local f = io.open(%q, "rb")
+wrk.body = f:read("*a")
+f:close()
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["X-GitHub-Event"] = "push"
+wrk.headers["X-GitHub-Delivery"] = "bench-delivery"
+wrk.headers["X-Hub-Signature-256"] = %q
+`, bodyFile, h.Get("X-Hub-Signature-256"))
+		if err := os.WriteFile(script, []byte(lua), 0o600); err != nil {
+			return err
+		}
+		// Check both paths answer 200 before measuring.
+		for _, url := range []string{proxyURL(proxyPort), gateURL(gatePort)} {
+			req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+			req.Header.Set("X-Hub-Signature-256", h.Get("X-Hub-Signature-256"))
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return err
+			}
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				return fmt.Errorf("%s answered %d before the run", url, resp.StatusCode)
+			}
+		}
+		var proxy, gate []result
+		for i := 0; i < rounds; i++ {
+			p, err := wrk(script, proxyURL(proxyPort), dur, conns)
+			if err != nil {
+				return err
+			}
+			g, err := wrk(script, gateURL(gatePort), dur, conns)
+			if err != nil {
+				return err
+			}
+			proxy, gate = append(proxy, p), append(gate, g)
+		}
+		mp, mg := mean(proxy), mean(gate)
+		fmt.Printf("| %s | %.0f | %.0f | %.2f× | %s / %s | %s / %s |\n", human(size), mp.rps, mg.rps, mg.rps/mp.rps,
+			mp.p50, mp.p99, mg.p50, mg.p99)
+	}
+	return nil
+}
+
+func proxyURL(port int) string { return fmt.Sprintf("http://127.0.0.1:%d/webhooks/ci/github/bench-gh", port) }
+func gateURL(port int) string  { return fmt.Sprintf("http://127.0.0.1:%d/webhooks/ci/github/bench-gh", port) }
+
+type result struct {
+	rps      float64
+	p50, p99 string
+	non2xx   int
+}
+
+var (
+	rpsRe    = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
+	p50Re    = regexp.MustCompile(`\s50%\s+(\S+)`)
+	p99Re    = regexp.MustCompile(`\s99%\s+(\S+)`)
+	non2xxRe = regexp.MustCompile(`Non-2xx or 3xx responses:\s+(\d+)`)
+)
+
+func wrk(script, url string, dur time.Duration, conns int) (result, error) {
+	out, err := exec.Command("wrk", "-t2", "-c"+strconv.Itoa(conns), "-d"+dur.String(), "--latency", "-s", script, url).CombinedOutput()
+	if err != nil {
+		return result{}, fmt.Errorf("wrk: %w: %s", err, out)
+	}
+	var r result
+	m := rpsRe.FindSubmatch(out)
+	if m == nil {
+		return result{}, fmt.Errorf("wrk output without Requests/sec: %s", out)
+	}
+	r.rps, _ = strconv.ParseFloat(string(m[1]), 64)
+	if m := p50Re.FindSubmatch(out); m != nil {
+		r.p50 = string(m[1])
+	}
+	if m := p99Re.FindSubmatch(out); m != nil {
+		r.p99 = string(m[1])
+	}
+	if m := non2xxRe.FindSubmatch(out); m != nil {
+		r.non2xx, _ = strconv.Atoi(string(m[1]))
+		return result{}, fmt.Errorf("%s: %d non-2xx answers during the run", url, r.non2xx)
+	}
+	return r, nil
+}
+
+func mean(rs []result) result {
+	var m result
+	for _, r := range rs {
+		m.rps += r.rps
+	}
+	m.rps /= float64(len(rs))
+	m.p50, m.p99 = rs[len(rs)-1].p50, rs[len(rs)-1].p99
+	return m
+}
+
+// pushOfSize is a GitHub push payload padded with commits to size bytes.
+func pushOfSize(size int) []byte {
+	type commit struct {
+		ID      string `json:"id"`
+		Message string `json:"message"`
+	}
+	push := struct {
+		Ref        string            `json:"ref"`
+		After      string            `json:"after"`
+		Repository map[string]string `json:"repository"`
+		Commits    []commit          `json:"commits"`
+	}{Ref: "refs/heads/main", After: strings.Repeat("a", 40), Repository: map[string]string{"full_name": "acme/payments"}}
+	for {
+		b, _ := json.Marshal(push)
+		if len(b) >= size {
+			return b[:len(b):len(b)]
+		}
+		need := size - len(b) - 40
+		msg := strings.Repeat("x", max(1, min(need, 200)))
+		push.Commits = append(push.Commits, commit{ID: strings.Repeat("b", 40), Message: msg})
+	}
+}
+
+func human(n int) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+func freePort() int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func waitPort(p int) error {
+	for i := 0; i < 200; i++ {
+		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+		if err == nil {
+			c.Close()
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("port %d never opened", p)
+}

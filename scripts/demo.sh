@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# demo.sh runs hookgate locally with nothing configured: a Vault dev
+# server holding one integration, a demo backend, and Caddy (built with
+# xcaddy) running Caddyfile.example unchanged. It prints signed curl
+# commands to try, then runs until Ctrl-C. Every value below is an embedded
+# default and can be overridden from the environment.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+export GOFLAGS=${GOFLAGS:--buildvcs=false}
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT INT TERM
+rand() { head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
+
+export VAULT_TOKEN=${VAULT_TOKEN:-demo-root-$(rand)}
+export VAULT_ADDR=${VAULT_ADDR:-http://127.0.0.1:8200}
+export DEMO_GH_SECRET=${DEMO_GH_SECRET:-$(rand)}
+export LEGACY_GH_SECRET=${LEGACY_GH_SECRET:-$(rand)}
+export REDIS_PASSWORD=${REDIS_PASSWORD:-}
+export FINDINGS_TOKEN=${FINDINGS_TOKEN:-demo-findings-token}
+export CI_WEBHOOK_ALLOW_UNSIGNED=${CI_WEBHOOK_ALLOW_UNSIGNED:-false}
+
+vault=$(scripts/ensure-vault.sh)
+echo "== Vault dev server on $VAULT_ADDR"
+"$vault" server -dev -dev-root-token-id="$VAULT_TOKEN" -dev-listen-address="${VAULT_ADDR#http://}" >"$work/vault.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do curl -fsS "$VAULT_ADDR/v1/sys/health" >/dev/null 2>&1 && break; sleep 0.2; done
+curl -fsS -H "X-Vault-Token: $VAULT_TOKEN" -X POST "$VAULT_ADDR/v1/secret/data/hookgate/integrations/legacy-gh" \
+	-d "{\"data\":{\"vendor\":\"github\",\"secret\":\"$LEGACY_GH_SECRET\"}}" >/dev/null
+echo "   integration legacy-gh stored at secret/hookgate/integrations/legacy-gh"
+
+echo "== demo backend on 127.0.0.1:9100"
+go run ./scripts/demobackend -listen 127.0.0.1:9100 &
+pids+=($!)
+
+[ -x ./caddy ] || scripts/xcaddy-build.sh ./caddy
+echo "== Caddy with Caddyfile.example on :8080"
+./caddy run --config Caddyfile.example --adapter caddyfile >"$work/caddy.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do curl -s -o /dev/null http://127.0.0.1:8080/ && break; sleep 0.2; done
+
+body=testdata/payloads/github/push.json
+cat <<MSG
+
+hookgate is up. Try a signed GitHub push to the static integration (202):
+
+$(go run ./scripts/signcurl -vendor github -url http://127.0.0.1:8080/webhooks/ci/github/demo-gh -body $body -secret-env DEMO_GH_SECRET)
+
+to the existing backend behind the gate (Vault integration legacy-gh; the backend prints the annotations):
+
+$(go run ./scripts/signcurl -vendor github -url http://127.0.0.1:8080/legacy/github -body $body -secret-env LEGACY_GH_SECRET)
+
+and a forged one (401):
+
+curl -i -X POST http://127.0.0.1:8080/webhooks/ci/github/demo-gh -H 'X-Hub-Signature-256: sha256=00' --data-binary @$body
+
+Caddy's log: $work/caddy.log. Ctrl-C stops everything.
+MSG
+wait "${pids[2]}"

@@ -2,8 +2,8 @@ package caddymodule
 
 import (
 	"errors"
-	"io"
 	"fmt"
+	"io"
 	"net/http"
 	"sync"
 	"time"
@@ -65,7 +65,7 @@ type Handler struct {
 	app    *App
 	logger *zap.Logger
 	now    func() time.Time
-	checks sync.Pool
+	checks *sync.Pool
 }
 
 // CaddyModule returns the Caddy module information.
@@ -80,7 +80,7 @@ func (Handler) CaddyModule() caddy.ModuleInfo {
 func (h *Handler) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
 	h.now = time.Now
-	h.checks.New = func() any { return new(verifiers.Check) }
+	h.checks = &sync.Pool{New: func() any { return new(verifiers.Check) }}
 	app, err := ctx.App("hookgate")
 	if err != nil {
 		return fmt.Errorf("hookgate: loading app: %w", err)

@@ -161,8 +161,12 @@ wrk.headers["X-Hub-Signature-256"] = %q
 	return nil
 }
 
-func proxyURL(port int) string { return fmt.Sprintf("http://127.0.0.1:%d/webhooks/ci/github/bench-gh", port) }
-func gateURL(port int) string  { return fmt.Sprintf("http://127.0.0.1:%d/webhooks/ci/github/bench-gh", port) }
+func proxyURL(port int) string {
+	return fmt.Sprintf("http://127.0.0.1:%d/webhooks/ci/github/bench-gh", port)
+}
+func gateURL(port int) string {
+	return fmt.Sprintf("http://127.0.0.1:%d/webhooks/ci/github/bench-gh", port)
+}
 
 type result struct {
 	rps      float64

@@ -1,6 +1,7 @@
 package integrations
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -66,7 +67,7 @@ func FromData(id string, data map[string]any, version int) (Record, error) {
 				switch e := e.(type) {
 				case string:
 					out = append(out, e)
-				case float64, int, int64:
+				case float64, int, int64, json.Number:
 					out = append(out, fmt.Sprint(e))
 				default:
 					err = fmt.Errorf("%w: integration %s: field %s must be a list of strings", ErrInvalidRecord, id, key)

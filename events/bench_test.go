@@ -1,0 +1,46 @@
+package events
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/hookgate/caddy-hookgate/integrations"
+)
+
+// githubPush8K is a GitHub push of about 8 KiB: the shape of
+// testdata/payloads/github/push.json with enough commits to fill it.
+func githubPush8K() []byte {
+	var commits []string
+	for i := 0; len(strings.Join(commits, ",")) < 7000; i++ {
+		commits = append(commits, fmt.Sprintf(`{"id":"%040x","message":"Change %d: validate refund amounts before posting","timestamp":"2025-03-04T10:21:07Z","author":{"name":"Dana Ito","email":"dana@acme.example","username":"dana-ito"},"added":[],"removed":[],"modified":["internal/refund/refund_%d.go"]}`, i+1, i, i))
+	}
+	return []byte(`{"ref":"refs/heads/main","before":"6113728f27ae82c7b1a177c8d03f9e96e0adf246","after":"0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c","created":false,"deleted":false,"forced":false,"compare":"https://github.com/acme/payments-api/compare/6113728f27ae...0d1a26e67d8f","commits":[` +
+		strings.Join(commits, ",") +
+		`],"repository":{"id":482910334,"name":"payments-api","full_name":"acme/payments-api","private":true,"pushed_at":1741084210},"pusher":{"name":"dana-ito","email":"dana@acme.example"},"sender":{"login":"dana-ito","id":7731920,"type":"User"}}`)
+}
+
+// BenchmarkNormalizeOrchestrate is the hot path of a verified GitHub push.
+func BenchmarkNormalizeOrchestrate(b *testing.B) {
+	body := githubPush8K()
+	h := http.Header{}
+	h.Set("Content-Type", "application/json")
+	h.Set("X-GitHub-Event", "push")
+	h.Set("X-GitHub-Delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958")
+	id := Identify(integrations.GitHub, integrations.SchemeHMAC, h, body)
+	d := Delivery{Vendor: integrations.GitHub, Integration: "demo-gh", Header: h, Body: body, Identity: id,
+		DeliveryKey: DeliveryKey("demo-gh", id.Delivery, body), Signature: "valid", Via: "webhook", ReceivedAt: testReceived}
+	rec := integrations.Record{ID: "demo-gh", Vendor: integrations.GitHub, Branches: []string{"main", "release/*"}, Scans: []string{"sast", "sca"}, Pipeline: true}
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		evs, _, _, err := Normalize(d)
+		if err != nil || len(evs) != 1 {
+			b.Fatal(err)
+		}
+		if all, _ := Orchestrate(rec, evs); len(all) != 4 {
+			b.Fatal(len(all))
+		}
+	}
+}

@@ -1,0 +1,300 @@
+package events
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// MaxRefChanges bounds the ref changes one push delivery may carry
+// (Bitbucket push.changes, Bitbucket Data Center changes, Azure DevOps
+// refUpdates); more is ErrMalformed rather than a silent cut.
+const MaxRefChanges = 1000
+
+// Bitbucket Cloud and Data Center share the vendor name `bitbucket`; the
+// X-Event-Key tells them apart (repo:refs_changed, pr:*, diagnostics:ping
+// are Data Center), else the body (a Data Center body names its eventKey).
+//
+// Cloud yields ci.push or ci.tag per change of repo:push (deleted refs
+// skipped) and ci.pull_request for pullrequest:created and
+// pullrequest:updated. Data Center yields ci.push or ci.tag per change of
+// repo:refs_changed (DELETE changes skipped), ci.pull_request for
+// pr:opened, pr:from_ref_updated and pr:modified, and ci.ping for
+// diagnostics:ping. Comments, approvals, reviews, merges, declines, forks,
+// issues, commit statuses and repository edits are ignored: they bring no
+// new code (a merge arrives as a push).
+func normalizeBitbucket(in *input) ([]Event, string, error) {
+	key := in.event
+	if key == "" {
+		var head struct {
+			EventKey string    `json:"eventKey"`
+			Push     *struct{} `json:"push"`
+		}
+		if err := decode(in.body, &head); err != nil {
+			return nil, "", err
+		}
+		key = head.EventKey
+		if key == "" && head.Push != nil {
+			key = "repo:push"
+		}
+		if key == "" {
+			return nil, "bitbucket delivery without event key", nil
+		}
+		in.event = key
+	}
+	switch key {
+	case "repo:push":
+		return bitbucketCloudPush(in)
+	case "pullrequest:created", "pullrequest:updated":
+		return bitbucketCloudPR(in)
+	case "repo:refs_changed":
+		return bitbucketDCPush(in)
+	case "pr:opened", "pr:from_ref_updated", "pr:modified":
+		return bitbucketDCPR(in)
+	case "diagnostics:ping":
+		return []Event{in.ciEvent(TypePing, "", time.Time{}, CI{})}, "", nil
+	}
+	return nil, "bitbucket event " + quoteName(key) + " is not used", nil
+}
+
+type bitbucketCloudRepo struct {
+	FullName string `json:"full_name"`
+}
+
+type bitbucketCloudActor struct {
+	Nickname    string `json:"nickname"`
+	DisplayName string `json:"display_name"`
+}
+
+func (a bitbucketCloudActor) name() string {
+	if a.Nickname != "" {
+		return a.Nickname
+	}
+	return a.DisplayName
+}
+
+type bitbucketCloudRef struct {
+	Type   string `json:"type"`
+	Name   string `json:"name"`
+	Target struct {
+		Hash string `json:"hash"`
+	} `json:"target"`
+	Links struct {
+		HTML struct {
+			Href string `json:"href"`
+		} `json:"html"`
+	} `json:"links"`
+}
+
+func bitbucketCloudPush(in *input) ([]Event, string, error) {
+	var b struct {
+		Actor      bitbucketCloudActor `json:"actor"`
+		Repository bitbucketCloudRepo  `json:"repository"`
+		Push       struct {
+			Changes []struct {
+				New *bitbucketCloudRef `json:"new"`
+			} `json:"changes"`
+		} `json:"push"`
+	}
+	if err := decode(in.body, &b); err != nil {
+		return nil, "", err
+	}
+	if len(b.Push.Changes) > MaxRefChanges {
+		return nil, "", malformed("too many ref changes")
+	}
+	var evs []Event
+	for _, c := range b.Push.Changes {
+		if c.New == nil || c.New.Name == "" {
+			continue // the ref was deleted
+		}
+		var ref string
+		switch c.New.Type {
+		case "branch", "named_branch":
+			ref = "refs/heads/" + c.New.Name
+		case "tag", "annotated_tag":
+			ref = "refs/tags/" + c.New.Name
+		default:
+			continue
+		}
+		typ, branch := refKind(ref)
+		evs = append(evs, in.ciEvent(typ, ref, time.Time{}, CI{
+			Repository: b.Repository.FullName,
+			Branch:     branch,
+			Commit:     c.New.Target.Hash,
+			Actor:      b.Actor.name(),
+			URL:        c.New.Links.HTML.Href,
+		}))
+	}
+	if len(evs) == 0 {
+		return nil, "push only deletes refs", nil
+	}
+	return evs, "", nil
+}
+
+func bitbucketCloudPR(in *input) ([]Event, string, error) {
+	var b struct {
+		Actor       bitbucketCloudActor `json:"actor"`
+		Repository  bitbucketCloudRepo  `json:"repository"`
+		PullRequest *struct {
+			ID        int    `json:"id"`
+			UpdatedOn string `json:"updated_on"`
+			Source    struct {
+				Branch struct {
+					Name string `json:"name"`
+				} `json:"branch"`
+				Commit struct {
+					Hash string `json:"hash"`
+				} `json:"commit"`
+			} `json:"source"`
+			Links struct {
+				HTML struct {
+					Href string `json:"href"`
+				} `json:"html"`
+			} `json:"links"`
+		} `json:"pullrequest"`
+	}
+	if err := decode(in.body, &b); err != nil {
+		return nil, "", err
+	}
+	pr := b.PullRequest
+	if pr == nil || pr.ID <= 0 {
+		return nil, "", malformed("pull request without id")
+	}
+	return []Event{in.ciEvent(TypePullRequest, pr.Source.Branch.Name, parseTime(pr.UpdatedOn), CI{
+		Repository:  b.Repository.FullName,
+		Branch:      branchOf(pr.Source.Branch.Name),
+		Commit:      pr.Source.Commit.Hash,
+		PullRequest: pr.ID,
+		Actor:       b.Actor.name(),
+		URL:         pr.Links.HTML.Href,
+	})}, "", nil
+}
+
+type bitbucketDCRepo struct {
+	Slug    string `json:"slug"`
+	Project struct {
+		Key string `json:"key"`
+	} `json:"project"`
+}
+
+func (r bitbucketDCRepo) name() string {
+	if r.Project.Key == "" {
+		return r.Slug
+	}
+	return r.Project.Key + "/" + r.Slug
+}
+
+type bitbucketDCActor struct {
+	Name        string `json:"name"`
+	DisplayName string `json:"displayName"`
+}
+
+func (a bitbucketDCActor) name() string {
+	if a.Name != "" {
+		return a.Name
+	}
+	return a.DisplayName
+}
+
+func bitbucketDCPush(in *input) ([]Event, string, error) {
+	var b struct {
+		Date       string           `json:"date"`
+		Actor      bitbucketDCActor `json:"actor"`
+		Repository bitbucketDCRepo  `json:"repository"`
+		Changes    []struct {
+			Ref struct {
+				ID        string `json:"id"`
+				DisplayID string `json:"displayId"`
+				Type      string `json:"type"`
+			} `json:"ref"`
+			RefID  string `json:"refId"`
+			ToHash string `json:"toHash"`
+			Type   string `json:"type"`
+		} `json:"changes"`
+	}
+	if err := decode(in.body, &b); err != nil {
+		return nil, "", err
+	}
+	if len(b.Changes) > MaxRefChanges {
+		return nil, "", malformed("too many ref changes")
+	}
+	at := parseTime(b.Date)
+	var evs []Event
+	for _, c := range b.Changes {
+		if c.Type == "DELETE" || zeroSHA(c.ToHash) {
+			continue
+		}
+		ref := c.Ref.ID
+		if ref == "" {
+			ref = c.RefID
+		}
+		if ref == "" && c.Ref.DisplayID != "" {
+			switch c.Ref.Type {
+			case "BRANCH":
+				ref = "refs/heads/" + c.Ref.DisplayID
+			case "TAG":
+				ref = "refs/tags/" + c.Ref.DisplayID
+			}
+		}
+		typ, branch := refKind(ref)
+		if typ == "" {
+			continue
+		}
+		evs = append(evs, in.ciEvent(typ, ref, at, CI{
+			Repository: b.Repository.name(),
+			Branch:     branch,
+			Commit:     c.ToHash,
+			Actor:      b.Actor.name(),
+		}))
+	}
+	if len(evs) == 0 {
+		return nil, "refs_changed only deletes refs", nil
+	}
+	return evs, "", nil
+}
+
+func bitbucketDCPR(in *input) ([]Event, string, error) {
+	type dcRef struct {
+		ID           string          `json:"id"`
+		DisplayID    string          `json:"displayId"`
+		LatestCommit string          `json:"latestCommit"`
+		Repository   bitbucketDCRepo `json:"repository"`
+	}
+	var b struct {
+		Date        string           `json:"date"`
+		Actor       bitbucketDCActor `json:"actor"`
+		PullRequest *struct {
+			ID      int   `json:"id"`
+			FromRef dcRef `json:"fromRef"`
+			ToRef   dcRef `json:"toRef"`
+			Links   struct {
+				Self []struct {
+					Href string `json:"href"`
+				} `json:"self"`
+			} `json:"links"`
+		} `json:"pullRequest"`
+	}
+	if err := decode(in.body, &b); err != nil {
+		return nil, "", err
+	}
+	pr := b.PullRequest
+	if pr == nil || pr.ID <= 0 {
+		return nil, "", malformed("pull request without id")
+	}
+	url := ""
+	if len(pr.Links.Self) > 0 {
+		url = pr.Links.Self[0].Href
+	}
+	branch := pr.FromRef.DisplayID
+	if branch == "" {
+		branch = branchOf(pr.FromRef.ID)
+	}
+	return []Event{in.ciEvent(TypePullRequest, "pr/"+strconv.Itoa(pr.ID), parseTime(b.Date), CI{
+		Repository:  pr.ToRef.Repository.name(),
+		Branch:      strings.TrimPrefix(branch, "refs/heads/"),
+		Commit:      pr.FromRef.LatestCommit,
+		PullRequest: pr.ID,
+		Actor:       b.Actor.name(),
+		URL:         url,
+	})}, "", nil
+}

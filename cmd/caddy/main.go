@@ -8,7 +8,7 @@ import (
 
 	_ "github.com/caddyserver/caddy/v2/modules/standard"
 
-	_ "github.com/hookgate/caddy-hookgate/caddymodule"
+	_ "github.com/hookgate/caddy-hookgate"
 )
 
 func main() {

@@ -2,14 +2,17 @@ package caddymodule
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
 
 	"github.com/hookgate/caddy-hookgate/integrations"
 	"github.com/hookgate/caddy-hookgate/secretstore"
+	"github.com/hookgate/caddy-hookgate/upstream"
 )
 
 func init() {
@@ -20,6 +23,8 @@ func init() {
 const (
 	DefaultMaxBody       = 25 << 20 // GitHub's own cap on a delivery
 	DefaultAuditSize     = 200
+	DefaultDedupeWindow  = 72 * time.Hour
+	DefaultPollInterval  = 5 * time.Minute
 	defaultAllowUnsigned = "{env.CI_WEBHOOK_ALLOW_UNSIGNED}"
 )
 
@@ -62,6 +67,11 @@ type App struct {
 	static        *secretstore.Static
 	vault         *pooledVault
 	vaultKey      string
+	state         *pooledState
+	stateKey      string
+	upstream      *upstream.Client
+	stopWorker    context.CancelFunc
+	workerDone    chan struct{}
 }
 
 // CaddyModule returns the Caddy module information.
@@ -82,6 +92,12 @@ func (a *App) Provision(ctx caddy.Context) error {
 	}
 	if a.AuditSize == 0 {
 		a.AuditSize = DefaultAuditSize
+	}
+	if a.DedupeWindow == 0 {
+		a.DedupeWindow = caddy.Duration(DefaultDedupeWindow)
+	}
+	if a.PollInterval == 0 {
+		a.PollInterval = caddy.Duration(DefaultPollInterval)
 	}
 	allow := a.AllowUnsigned
 	if allow == "" {
@@ -110,6 +126,27 @@ func (a *App) Provision(ctx caddy.Context) error {
 		}
 		a.vault, a.vaultKey = pv, key
 	}
+
+	st, key, err := loadState(a.Redis, repl)
+	if err != nil {
+		return err
+	}
+	a.state, a.stateKey = st, key
+	if a.Upstream != nil {
+		headers := make(map[string]string, len(a.Upstream.Headers))
+		for k, v := range a.Upstream.Headers {
+			headers[k] = repl.ReplaceAll(v, "")
+		}
+		client, err := upstream.NewClient(upstream.ClientConfig{
+			URL:     repl.ReplaceAll(a.Upstream.URL, ""),
+			Timeout: time.Duration(a.Upstream.Timeout),
+			Headers: headers,
+		})
+		if err != nil {
+			return fmt.Errorf("hookgate: upstream: %w", err)
+		}
+		a.upstream = client
+	}
 	return nil
 }
 
@@ -127,13 +164,32 @@ func (a *App) Validate() error {
 	return nil
 }
 
-// Start logs how the app runs; it starts no network I/O.
+// Start starts the outbox worker when an upstream is configured, and logs
+// how the app runs.
 func (a *App) Start() error {
+	if !a.state.shared() {
+		a.logger.Warn("no redis block: the outbox, audit log and dedupe marks live in this process's memory; they are neither durable nor shared with other instances")
+	}
+	if a.upstream != nil {
+		w, err := upstream.NewWorker(upstream.WorkerConfig{
+			Outbox:      a.state.outbox,
+			Client:      a.upstream,
+			MaxAttempts: a.Upstream.MaxAttempts,
+			Backoff:     upstream.Backoff{First: time.Duration(a.Upstream.BackoffFirst), Max: time.Duration(a.Upstream.BackoffMax)},
+			Logger:      a.logger.Named("outbox"),
+		})
+		if err != nil {
+			return fmt.Errorf("hookgate: outbox worker: %w", err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		a.stopWorker, a.workerDone = cancel, make(chan struct{})
+		go func() {
+			defer close(a.workerDone)
+			w.Run(ctx)
+		}()
+	}
 	if a.allowUnsigned {
 		a.logger.Warn("CI_WEBHOOK_ALLOW_UNSIGNED is true: deliveries for integrations WITHOUT a secret are let through unverified, annotated 'unsigned'; integrations with a secret still require a valid signature")
-	}
-	if a.Redis != nil || a.Upstream != nil {
-		a.logger.Warn("redis and upstream settings are read but not used by this version: verified deliveries go to the next handler only; nothing is forwarded, audited or deduplicated yet")
 	}
 	if a.Vault == nil && len(a.Integrations) == 0 {
 		a.logger.Warn("no vault block and no integration blocks: every delivery will be refused")
@@ -141,19 +197,41 @@ func (a *App) Start() error {
 	return nil
 }
 
-// Stop has nothing to stop yet; pooled clients are released in Cleanup.
-func (a *App) Stop() error { return nil }
+// Stop stops the outbox worker; an event in flight stays in the outbox and
+// is delivered later (at least once). Pooled clients are released in
+// Cleanup.
+func (a *App) Stop() error {
+	if a.stopWorker != nil {
+		a.stopWorker()
+		<-a.workerDone
+		a.stopWorker = nil
+	}
+	return nil
+}
 
 // Cleanup releases this config's hold on the shared Vault store. It is
 // safe after a failed Provision.
 func (a *App) Cleanup() error {
+	var errs []error
 	if a.vaultKey != "" {
 		_, err := vaultPool.Delete(a.vaultKey)
 		a.vaultKey, a.vault = "", nil
-		return err
+		errs = append(errs, err)
 	}
-	return nil
+	if a.stateKey != "" {
+		_, err := statePool.Delete(a.stateKey)
+		a.stateKey, a.state = "", nil
+		errs = append(errs, err)
+	}
+	if a.upstream != nil {
+		a.upstream.CloseIdleConnections()
+	}
+	return errors.Join(errs...)
 }
+
+// forwarding reports whether verified events go to the outbox (an upstream
+// is configured) rather than only to the next handler.
+func (a *App) forwarding() bool { return a.upstream != nil }
 
 // lookup finds an integration's record: static records first, then Vault.
 func (a *App) lookup(ctx context.Context, id string) (integrations.Record, error) {

@@ -122,18 +122,18 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		h.logger.Error("secret store unavailable", zap.String("integration", id), zap.Error(err))
 		return h.refuse(w, repl, http.StatusServiceUnavailable, "secret store unavailable", vendor, id)
 	}
+	now := h.now()
 	if rec.Vendor != vendor {
-		return h.refuse(w, repl, http.StatusUnauthorized, "vendor mismatch", vendor, id)
+		return h.reject(w, r, repl, &rec, "invalid", "vendor mismatch", now)
 	}
 	if !rec.Active {
-		return h.refuse(w, repl, http.StatusUnauthorized, "integration inactive", vendor, id)
+		return h.reject(w, r, repl, &rec, "invalid", "integration inactive", now)
 	}
 	limit := h.app.MaxBody
 	if r.ContentLength > limit {
 		return h.refuse(w, repl, http.StatusRequestEntityTooLarge, "body over max_body", vendor, id)
 	}
 
-	now := h.now()
 	scheme := rec.EffectiveScheme()
 	var check *verifiers.Check
 	if rec.HasSecret() {
@@ -154,26 +154,54 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return h.refuse(w, repl, http.StatusBadRequest, "reading body failed", vendor, id)
 	}
 
-	verified := "true"
+	signature := "valid"
 	if check == nil {
 		if !h.app.allowUnsigned {
-			return h.refuse(w, repl, http.StatusUnauthorized, "integration has no secret and unsigned deliveries are not allowed", vendor, id)
+			return h.reject(w, r, repl, &rec, "missing", "integration has no secret and unsigned deliveries are not allowed", now)
 		}
-		verified = "unsigned"
+		signature = "unsigned"
 	} else if v := check.Verdict(); !v.OK() {
-		return h.refuse(w, repl, http.StatusUnauthorized, "signature "+v.Outcome.String()+": "+v.Reason, vendor, id)
+		return h.reject(w, r, repl, &rec, v.Outcome.String(), "signature "+v.Outcome.String()+": "+v.Reason, now)
 	}
 
 	// Verified: only now is the body looked into.
 	ident := events.Identify(vendor, scheme, r.Header, body)
-	key := events.DeliveryKey(id, ident.Delivery, body)
+	delivery := events.Delivery{
+		Vendor:      vendor,
+		Integration: id,
+		Header:      r.Header,
+		Body:        body,
+		Identity:    ident,
+		DeliveryKey: events.DeliveryKey(id, ident.Delivery, body),
+		Signature:   signature,
+		Via:         "webhook",
+		ReceivedAt:  now,
+	}
+	vd, err := prepare(rec, delivery)
+	if err != nil {
+		entry := auditEntryOf(delivery, nil, "rejected", "malformed body")
+		if aerr := h.app.state.deliveries.Reject(r.Context(), id, entry, h.app.AuditSize); aerr != nil {
+			h.logger.Warn("auditing a malformed delivery failed", zap.String("integration", id), zap.Error(aerr))
+		}
+		return h.refuse(w, repl, http.StatusBadRequest, "malformed body after valid signature", vendor, id)
+	}
+	if h.app.forwarding() {
+		if answered, err := h.commit(r.Context(), w, repl, vd); answered {
+			return err
+		}
+	}
+
+	verified := "true"
+	if signature == "unsigned" {
+		verified = "unsigned"
+	}
 	annotation{
 		verified:    verified,
 		vendor:      string(vendor),
 		integration: id,
 		event:       ident.Event,
 		delivery:    ident.Delivery,
-		eventID:     events.EventID(key),
+		eventID:     vd.primaryID,
 	}.apply(r, repl)
 	if !h.KeepCredentials {
 		stripCredentials(r)
@@ -185,9 +213,20 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	r.TransferEncoding = nil
 	if c := h.logger.Check(zapcore.DebugLevel, "webhook verified"); c != nil {
 		c.Write(zap.String("vendor", string(vendor)), zap.String("integration", id),
-			zap.String("event", ident.Event), zap.String("delivery", ident.Delivery), zap.String("verified", verified))
+			zap.String("event", ident.Event), zap.String("delivery", ident.Delivery), zap.String("verified", verified),
+			zap.String("action", vd.action))
 	}
-	return next.ServeHTTP(w, r)
+	if h.app.forwarding() {
+		return next.ServeHTTP(w, r)
+	}
+	return h.passGated(w, r, next, vd)
+}
+
+// reject refuses a delivery of a known integration with 401 and records it
+// in the integration's rejected audit list.
+func (h *Handler) reject(w http.ResponseWriter, r *http.Request, repl *caddy.Replacer, rec *integrations.Record, signature, reason string, now time.Time) error {
+	h.auditRejected(r.Context(), rec, r, signature, reason, now)
+	return h.refuse(w, repl, http.StatusUnauthorized, reason, rec.Vendor, rec.ID)
 }
 
 // receiver names the vendor and integration of the request: the handler's

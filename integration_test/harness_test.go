@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -209,3 +210,10 @@ func gateCaddyfile(admin string, port int, vaultAddr, backendAddr, logDir string
 }
 
 func readCloser(b []byte) io.ReadCloser { return io.NopCloser(bytes.NewReader(b)) }
+
+// execRedisCLI runs redis-cli against addr.
+func execRedisCLI(addr string, args ...string) (string, error) {
+	host, port, _ := strings.Cut(addr, ":")
+	out, err := exec.Command("redis-cli", append([]string{"-h", host, "-p", port}, args...)...).Output()
+	return string(out), err
+}

@@ -1,0 +1,102 @@
+package caddymodule
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/hookgate/caddy-hookgate/state"
+)
+
+// statePool shares the state store across config reloads: one Redis client
+// per Redis config, or one in-memory store, so a reload neither reconnects
+// nor loses the in-memory outbox.
+var statePool = caddy.NewUsagePool()
+
+// pooledState is the pool's value.
+type pooledState struct {
+	deliveries state.Deliveries
+	outbox     state.Outbox
+	client     redis.UniversalClient // nil for the in-memory store
+}
+
+// Destruct closes the Redis client when the last config using it is gone.
+func (p *pooledState) Destruct() error {
+	if p.client != nil {
+		return p.client.Close()
+	}
+	return nil
+}
+
+// shared reports whether the store is shared and durable (Redis).
+func (p *pooledState) shared() bool { return p.client != nil }
+
+// ping checks the store answers; the in-memory store always does.
+func (p *pooledState) ping(ctx context.Context) error {
+	if p.client == nil {
+		return nil
+	}
+	return p.client.Ping(ctx).Err()
+}
+
+// Redis client timeouts: a webhook must be answered quickly, and a Redis
+// that does not answer is treated as down (503) rather than waited for.
+const (
+	redisDialTimeout = 2 * time.Second
+	redisIOTimeout   = 2 * time.Second
+)
+
+// loadState returns the shared store for rc (nil: in memory).
+func loadState(rc *RedisConfig, repl *caddy.Replacer) (*pooledState, string, error) {
+	if rc == nil {
+		val, _, err := statePool.LoadOrNew("memory", func() (caddy.Destructor, error) {
+			m := state.NewMemory(state.MemoryOptions{})
+			return &pooledState{deliveries: m, outbox: m}, nil
+		})
+		if err != nil {
+			return nil, "", err
+		}
+		return val.(*pooledState), "memory", nil
+	}
+	opts := &redis.UniversalOptions{
+		Addrs:        make([]string, len(rc.Addresses)),
+		MasterName:   repl.ReplaceAll(rc.Sentinel, ""),
+		Username:     repl.ReplaceAll(rc.Username, ""),
+		Password:     repl.ReplaceAll(rc.Password, ""),
+		DB:           rc.DB,
+		DialTimeout:  redisDialTimeout,
+		ReadTimeout:  redisIOTimeout,
+		WriteTimeout: redisIOTimeout,
+	}
+	for i, a := range rc.Addresses {
+		opts.Addrs[i] = repl.ReplaceAll(a, "")
+	}
+	prefix := repl.ReplaceAll(rc.KeyPrefix, "")
+	raw, err := json.Marshal(struct {
+		A      []string
+		M, U   string
+		P      string
+		DB     int
+		Prefix string
+	}{opts.Addrs, opts.MasterName, opts.Username, opts.Password, opts.DB, prefix})
+	if err != nil {
+		return nil, "", fmt.Errorf("hookgate: redis pool key: %w", err)
+	}
+	sum := sha256.Sum256(raw)
+	key := "redis:" + hex.EncodeToString(sum[:])
+	val, _, err := statePool.LoadOrNew(key, func() (caddy.Destructor, error) {
+		client := redis.NewUniversalClient(opts)
+		r := state.NewRedis(client, state.RedisOptions{KeyPrefix: prefix})
+		return &pooledState{deliveries: r, outbox: r, client: client}, nil
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("hookgate: redis: %w", err)
+	}
+	return val.(*pooledState), key, nil
+}

@@ -1,0 +1,84 @@
+package integration_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+)
+
+// findingService is a local HTTP server standing in for the upstream
+// finding service. It answers with the status set by setStatus and counts,
+// per Idempotency-Key, the events it acknowledged with 2xx.
+type findingService struct {
+	*httptest.Server
+	mu       sync.Mutex
+	status   int
+	acked    map[string]int
+	events   map[string]map[string]any
+	attempts int
+}
+
+func newFindingService(t testing.TB) *findingService {
+	f := &findingService{status: http.StatusOK, acked: map[string]int{}, events: map[string]map[string]any{}}
+	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		key := r.Header.Get("Idempotency-Key")
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.attempts++
+		if f.status >= 300 {
+			w.WriteHeader(f.status)
+			return
+		}
+		var ev map[string]any
+		if err := json.Unmarshal(body, &ev); err != nil || key == "" || ev["id"] != key || r.Header.Get("Authorization") != "Bearer findings-token" {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		f.acked[key]++
+		f.events[key] = ev
+		w.WriteHeader(f.status)
+	}))
+	t.Cleanup(f.Close)
+	return f
+}
+
+func (f *findingService) setStatus(s int) {
+	f.mu.Lock()
+	f.status = s
+	f.mu.Unlock()
+}
+
+// snapshot returns the acknowledged counts per event id.
+func (f *findingService) snapshot() map[string]int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make(map[string]int, len(f.acked))
+	for k, v := range f.acked {
+		out[k] = v
+	}
+	return out
+}
+
+func (f *findingService) attemptCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.attempts
+}
+
+// eventually polls cond until it holds or the limit passes; the limit only
+// stops a hung test, it asserts no duration.
+func eventually(t testing.TB, limit time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting: %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -1,0 +1,542 @@
+package state
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// DefaultAuditSize is how many entries each audit list keeps when the
+// caller passes no size.
+const DefaultAuditSize = 200
+
+// DefaultKeyPrefix starts every key Redis writes unless RedisOptions says
+// otherwise.
+const DefaultKeyPrefix = "hookgate:"
+
+// consumerGroup is the one consumer group of the outbox stream; every
+// delivery worker of every instance reads through it.
+const consumerGroup = "delivery"
+
+// moveDueLimit caps how many due retries one Next moves back to the stream.
+const moveDueLimit = 256
+
+// redriveBatch caps how many dead letters one script call moves back, so a
+// redrive of everything never holds Redis for long.
+const redriveBatch = 500
+
+// RedisOptions configures Redis.
+type RedisOptions struct {
+	// KeyPrefix starts every key. Default "hookgate:". It must not contain
+	// an empty hash tag "{}", which would let a cluster spread the keys of
+	// one script over several slots.
+	KeyPrefix string
+	// Now is the clock for enqueue, retry and age times. Default time.Now.
+	// Dedupe expiry and reclaim idle times are Redis's own clock.
+	Now func() time.Time
+}
+
+// Redis keeps hookgate's state in Redis (single node, cluster or
+// sentinel) and implements both Deliveries and Outbox. It is safe for
+// concurrent use by any number of goroutines and instances.
+//
+// Keys, with P the key prefix:
+//
+//	P{hg}:outbox                     stream of events to deliver, group "delivery"
+//	P{hg}:outbox:retry               sorted set: events waiting to retry, by due time
+//	P{hg}:outbox:retry:age           sorted set: their enqueue times, by hand-out id
+//	P{hg}:outbox:dead                hash: dead letters by event id
+//	P{hg}:outbox:dead:failed         sorted set: dead letter ids by failure time
+//	P{hg}:audit:<integration>:accepted  list, newest first, capped
+//	P{hg}:audit:<integration>:rejected  list, newest first, capped
+//	P{hg}:dedupe:<key>               string with a TTL: delivery handled
+//
+// Every key shares the hash tag {hg}, so a commit (events, audit entry and
+// dedupe mark) is one atomic script even on a cluster. The price: all of
+// hookgate's state lives in one cluster slot, on one shard and its
+// replicas. Webhook traffic is small next to what one Redis node serves,
+// so a cluster still buys failover, not write scaling.
+type Redis struct {
+	client redis.UniversalClient
+	now    func() time.Time
+	prefix string
+
+	stream, retry, retryAge, dead, deadFailed string
+
+	groupReady atomic.Bool
+	groupMu    sync.Mutex
+
+	cursorMu    sync.Mutex
+	claimCursor string
+}
+
+// NewRedis returns state kept in client. It does no I/O: the consumer
+// group is created on the first Next.
+func NewRedis(client redis.UniversalClient, opts RedisOptions) *Redis {
+	if opts.KeyPrefix == "" {
+		opts.KeyPrefix = DefaultKeyPrefix
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	p := opts.KeyPrefix + "{hg}:"
+	return &Redis{
+		client:      client,
+		now:         opts.Now,
+		prefix:      p,
+		stream:      p + "outbox",
+		retry:       p + "outbox:retry",
+		retryAge:    p + "outbox:retry:age",
+		dead:        p + "outbox:dead",
+		deadFailed:  p + "outbox:dead:failed",
+		claimCursor: "0-0",
+	}
+}
+
+func (r *Redis) auditKey(integration, list string) string {
+	return r.prefix + "audit:" + integration + ":" + list
+}
+
+func (r *Redis) dedupeKey(key string) string {
+	return r.prefix + "dedupe:" + key
+}
+
+// unavailable wraps a Redis failure so that errors.Is(err, ErrUnavailable)
+// holds. Redis errors name commands and keys, never argument values, so no
+// event body ends up in the message.
+func unavailable(op string, err error) error {
+	return fmt.Errorf("%w: redis %s: %w", ErrUnavailable, op, err)
+}
+
+// Ping checks that Redis answers.
+func (r *Redis) Ping(ctx context.Context) error {
+	if err := r.client.Ping(ctx).Err(); err != nil {
+		return unavailable("ping", err)
+	}
+	return nil
+}
+
+// Commit implements Deliveries in one round trip.
+func (r *Redis) Commit(ctx context.Context, a Accepted) (bool, error) {
+	entry, err := json.Marshal(a.Audit)
+	if err != nil {
+		return false, fmt.Errorf("state: encoding audit entry: %w", err)
+	}
+	dup := a.Audit
+	dup.Action = "duplicate"
+	dupEntry, err := json.Marshal(dup)
+	if err != nil {
+		return false, fmt.Errorf("state: encoding audit entry: %w", err)
+	}
+	keys := make([]string, 2, 3)
+	keys[0], keys[1] = r.stream, r.auditKey(a.Integration, "accepted")
+	if a.DedupeKey != "" {
+		keys = append(keys, r.dedupeKey(a.DedupeKey))
+	}
+	args := make([]any, 0, 5+2*len(a.Events))
+	args = append(args, auditSize(a.AuditSize), entry, dupEntry, ttlMillis(a.DedupeTTL),
+		strconv.FormatInt(r.now().UnixMilli(), 10))
+	for _, e := range a.Events {
+		args = append(args, e.ID, e.Body)
+	}
+	n, err := commitScript.Run(ctx, r.client, keys, args...).Int()
+	if err != nil {
+		return false, unavailable("commit", err)
+	}
+	return n == 1, nil
+}
+
+// Seen implements Deliveries.
+func (r *Redis) Seen(ctx context.Context, key string) (bool, error) {
+	if key == "" {
+		return false, nil
+	}
+	n, err := r.client.Exists(ctx, r.dedupeKey(key)).Result()
+	if err != nil {
+		return false, unavailable("seen", err)
+	}
+	return n == 1, nil
+}
+
+// Mark implements Deliveries in one round trip.
+func (r *Redis) Mark(ctx context.Context, integration, key string, ttl time.Duration, entry AuditEntry, size int) error {
+	b, err := json.Marshal(entry)
+	if err != nil {
+		return fmt.Errorf("state: encoding audit entry: %w", err)
+	}
+	keys := []string{r.auditKey(integration, "accepted")}
+	if key != "" {
+		keys = append(keys, r.dedupeKey(key))
+	}
+	if err := markScript.Run(ctx, r.client, keys, auditSize(size), b, ttlMillis(ttl)).Err(); err != nil {
+		return unavailable("mark", err)
+	}
+	return nil
+}
+
+// Reject implements Deliveries.
+func (r *Redis) Reject(ctx context.Context, integration string, entry AuditEntry, size int) error {
+	b, err := json.Marshal(entry)
+	if err != nil {
+		return fmt.Errorf("state: encoding audit entry: %w", err)
+	}
+	keys := []string{r.auditKey(integration, "rejected")}
+	if err := auditScript.Run(ctx, r.client, keys, auditSize(size), b).Err(); err != nil {
+		return unavailable("reject", err)
+	}
+	return nil
+}
+
+// Audit implements Deliveries. Entries that no longer decode are skipped.
+func (r *Redis) Audit(ctx context.Context, integration string) (accepted, rejected []AuditEntry, err error) {
+	var acc, rej *redis.StringSliceCmd
+	_, err = r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		acc = p.LRange(ctx, r.auditKey(integration, "accepted"), 0, -1)
+		rej = p.LRange(ctx, r.auditKey(integration, "rejected"), 0, -1)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, unavailable("audit", err)
+	}
+	return decodeAudit(acc.Val()), decodeAudit(rej.Val()), nil
+}
+
+func decodeAudit(raw []string) []AuditEntry {
+	out := make([]AuditEntry, 0, len(raw))
+	for _, s := range raw {
+		var e AuditEntry
+		if json.Unmarshal([]byte(s), &e) == nil {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// ensureGroup creates the consumer group (and the stream) once. It starts
+// at the beginning of the stream, so events committed before any worker
+// ran are delivered too.
+func (r *Redis) ensureGroup(ctx context.Context) error {
+	if r.groupReady.Load() {
+		return nil
+	}
+	r.groupMu.Lock()
+	defer r.groupMu.Unlock()
+	if r.groupReady.Load() {
+		return nil
+	}
+	err := r.client.XGroupCreateMkStream(ctx, r.stream, consumerGroup, "0").Err()
+	if err != nil && !strings.HasPrefix(err.Error(), "BUSYGROUP") {
+		return unavailable("creating consumer group", err)
+	}
+	r.groupReady.Store(true)
+	return nil
+}
+
+func isNoGroup(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "NOGROUP")
+}
+
+// Next implements Outbox. A reclaimAfter of zero or less reclaims nothing.
+// Blocking ends early when a retry falls due or ctx's deadline comes;
+// plain cancellation is only noticed when the block ends, so keep block
+// short (seconds).
+func (r *Redis) Next(ctx context.Context, consumer string, n int, block, reclaimAfter time.Duration) ([]Pending, error) {
+	if n < 1 {
+		n = 1
+	}
+	out, nextDue, err := r.take(ctx, consumer, n, reclaimAfter)
+	if err != nil || len(out) > 0 || block <= 0 {
+		return out, err
+	}
+	wait := block
+	if !nextDue.IsZero() {
+		wait = min(wait, nextDue.Sub(r.now()))
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		wait = min(wait, time.Until(dl))
+	}
+	if wait < time.Millisecond {
+		// BLOCK 0 would wait forever; a retry is due about now instead.
+		out, _, err = r.take(ctx, consumer, n, reclaimAfter)
+		return out, err
+	}
+	streams, err := r.client.XReadGroup(ctx, &redis.XReadGroupArgs{
+		Group:    consumerGroup,
+		Consumer: consumer,
+		Streams:  []string{r.stream, ">"},
+		Count:    int64(n),
+		Block:    wait,
+	}).Result()
+	switch {
+	case errors.Is(err, redis.Nil):
+		if wait < block && ctx.Err() == nil {
+			out, _, err = r.take(ctx, consumer, n, reclaimAfter)
+			return out, err
+		}
+		return nil, nil
+	case isNoGroup(err):
+		r.groupReady.Store(false)
+		return nil, nil
+	case err != nil:
+		return nil, unavailable("next", err)
+	}
+	for _, s := range streams {
+		for _, m := range s.Messages {
+			out = append(out, pendingFromMap(m.ID, m.Values))
+		}
+	}
+	return out, nil
+}
+
+// take runs nextScript, recreating the consumer group if the stream went
+// away under it.
+func (r *Redis) take(ctx context.Context, consumer string, n int, reclaimAfter time.Duration) ([]Pending, time.Time, error) {
+	for attempt := 0; ; attempt++ {
+		if err := r.ensureGroup(ctx); err != nil {
+			return nil, time.Time{}, err
+		}
+		out, nextDue, err := r.takeOnce(ctx, consumer, n, reclaimAfter)
+		if isNoGroup(err) && attempt == 0 {
+			r.groupReady.Store(false)
+			continue
+		}
+		if err != nil {
+			return nil, time.Time{}, unavailable("next", err)
+		}
+		return out, nextDue, nil
+	}
+}
+
+func (r *Redis) takeOnce(ctx context.Context, consumer string, n int, reclaimAfter time.Duration) ([]Pending, time.Time, error) {
+	reclaim := "0"
+	if reclaimAfter > 0 {
+		reclaim = ttlMillis(reclaimAfter)
+	}
+	r.cursorMu.Lock()
+	cursor := r.claimCursor
+	r.cursorMu.Unlock()
+	res, err := nextScript.Run(ctx, r.client, []string{r.stream, r.retry, r.retryAge},
+		consumerGroup, consumer, n, strconv.FormatInt(r.now().UnixMilli(), 10), reclaim,
+		cursor, moveDueLimit).Slice()
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	if len(res) != 3 {
+		return nil, time.Time{}, fmt.Errorf("unexpected reply of %d elements", len(res))
+	}
+	if c, ok := res[0].(string); ok && c != "" {
+		r.cursorMu.Lock()
+		r.claimCursor = c
+		r.cursorMu.Unlock()
+	}
+	var nextDue time.Time
+	if s, _ := res[1].(string); s != "" {
+		if ms, err := strconv.ParseFloat(s, 64); err == nil {
+			nextDue = time.UnixMilli(int64(ms))
+		}
+	}
+	entries, _ := res[2].([]any)
+	out := make([]Pending, 0, len(entries))
+	for _, e := range entries {
+		pair, ok := e.([]any)
+		if !ok || len(pair) != 2 {
+			continue
+		}
+		id, _ := pair[0].(string)
+		kv, _ := pair[1].([]any)
+		fields := make(map[string]any, len(kv)/2)
+		for i := 0; i+1 < len(kv); i += 2 {
+			if k, ok := kv[i].(string); ok {
+				fields[k] = kv[i+1]
+			}
+		}
+		out = append(out, pendingFromMap(id, fields))
+	}
+	return out, nextDue, nil
+}
+
+func pendingFromMap(streamID string, v map[string]any) Pending {
+	str := func(k string) string {
+		s, _ := v[k].(string)
+		return s
+	}
+	attempts, _ := strconv.Atoi(str("attempts"))
+	return Pending{
+		StreamID:  streamID,
+		Event:     OutboxEvent{ID: str("id"), Body: []byte(str("body"))},
+		Attempts:  attempts,
+		LastError: str("last_error"),
+	}
+}
+
+// Done implements Outbox: XACK and XDEL in one round trip.
+func (r *Redis) Done(ctx context.Context, p Pending) error {
+	if err := doneScript.Run(ctx, r.client, []string{r.stream}, consumerGroup, p.StreamID).Err(); err != nil {
+		return unavailable("done", err)
+	}
+	return nil
+}
+
+// Retry implements Outbox. A hand-out another consumer already finished is
+// left alone.
+func (r *Redis) Retry(ctx context.Context, p Pending, at time.Time, lastErr string) error {
+	err := retryScript.Run(ctx, r.client, []string{r.stream, r.retry, r.retryAge},
+		consumerGroup, p.StreamID, strconv.FormatInt(at.UnixMilli(), 10), lastErr).Err()
+	if err != nil {
+		return unavailable("retry", err)
+	}
+	return nil
+}
+
+// Dead implements Outbox. Dead letters are kept by event id: a second dead
+// copy of the same event replaces the first. A hand-out another consumer
+// already finished is left alone.
+func (r *Redis) Dead(ctx context.Context, p Pending, lastErr string, at time.Time) error {
+	err := deadScript.Run(ctx, r.client, []string{r.stream, r.dead, r.deadFailed},
+		consumerGroup, p.StreamID, strconv.FormatInt(at.UnixMilli(), 10), lastErr).Err()
+	if err != nil {
+		return unavailable("dead", err)
+	}
+	return nil
+}
+
+// deadRecord is a dead letter as Redis stores it.
+type deadRecord struct {
+	ID         string `json:"id"`
+	Body       string `json:"body"`
+	Attempts   string `json:"attempts"`
+	LastError  string `json:"last_error"`
+	FailedAt   string `json:"failed_at"`
+	EnqueuedAt string `json:"enqueued_at"`
+}
+
+// DeadLetters implements Outbox. A limit of zero or less lists all.
+func (r *Redis) DeadLetters(ctx context.Context, limit int) ([]DeadLetter, error) {
+	stop := -1
+	if limit > 0 {
+		stop = limit - 1
+	}
+	raw, err := deadLettersScript.Run(ctx, r.client, []string{r.dead, r.deadFailed}, stop).StringSlice()
+	if err != nil {
+		return nil, unavailable("dead letters", err)
+	}
+	out := make([]DeadLetter, 0, len(raw))
+	for _, s := range raw {
+		var d deadRecord
+		if json.Unmarshal([]byte(s), &d) != nil {
+			continue
+		}
+		attempts, _ := strconv.Atoi(d.Attempts)
+		failed, _ := strconv.ParseInt(d.FailedAt, 10, 64)
+		out = append(out, DeadLetter{
+			ID:        d.ID,
+			Event:     []byte(d.Body),
+			Attempts:  attempts,
+			LastError: d.LastError,
+			FailedAt:  time.UnixMilli(failed),
+		})
+	}
+	return out, nil
+}
+
+// Redrive implements Outbox. Each batch of up to 500 dead letters moves
+// atomically; a redrive of all of them runs batches until none is left.
+func (r *Redis) Redrive(ctx context.Context, ids []string) (int, error) {
+	keys := []string{r.stream, r.dead, r.deadFailed}
+	total := 0
+	if len(ids) == 0 {
+		for {
+			res, err := redriveScript.Run(ctx, r.client, keys,
+				strconv.FormatInt(r.now().UnixMilli(), 10), redriveBatch).Int64Slice()
+			if err == nil && len(res) != 2 {
+				err = fmt.Errorf("unexpected reply of %d elements", len(res))
+			}
+			if err != nil {
+				return total, unavailable("redrive", err)
+			}
+			total += int(res[0])
+			if res[1] < redriveBatch {
+				return total, nil
+			}
+		}
+	}
+	for len(ids) > 0 {
+		batch := ids[:min(len(ids), redriveBatch)]
+		ids = ids[len(batch):]
+		args := make([]any, 0, 2+len(batch))
+		args = append(args, strconv.FormatInt(r.now().UnixMilli(), 10), redriveBatch)
+		for _, id := range batch {
+			args = append(args, id)
+		}
+		res, err := redriveScript.Run(ctx, r.client, keys, args...).Int64Slice()
+		if err == nil && len(res) != 2 {
+			err = fmt.Errorf("unexpected reply of %d elements", len(res))
+		}
+		if err != nil {
+			return total, unavailable("redrive", err)
+		}
+		total += int(res[0])
+	}
+	return total, nil
+}
+
+// Stats implements Outbox. The oldest age is the older of the first stream
+// entry's enqueue time and the oldest waiting retry's: an event that went
+// through a retry and back to the end of the stream can hide behind a
+// younger first entry until it is handed out again.
+func (r *Redis) Stats(ctx context.Context) (int, time.Duration, error) {
+	res, err := statsScript.Run(ctx, r.client, []string{r.stream, r.retry, r.retryAge}).Slice()
+	if err != nil {
+		return 0, 0, unavailable("stats", err)
+	}
+	if len(res) != 4 {
+		return 0, 0, unavailable("stats", fmt.Errorf("unexpected reply of %d elements", len(res)))
+	}
+	streamLen, _ := res[0].(int64)
+	retryLen, _ := res[1].(int64)
+	var oldest int64
+	for _, v := range res[2:] {
+		s, _ := v.(string)
+		ms, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			continue
+		}
+		if oldest == 0 || int64(ms) < oldest {
+			oldest = int64(ms)
+		}
+	}
+	var age time.Duration
+	if oldest > 0 {
+		age = max(0, r.now().Sub(time.UnixMilli(oldest)))
+	}
+	return int(streamLen + retryLen), age, nil
+}
+
+func auditSize(n int) int {
+	if n <= 0 {
+		return DefaultAuditSize
+	}
+	return n
+}
+
+// ttlMillis renders d in whole milliseconds, rounded up; "0" when d is not
+// positive (no mark).
+func ttlMillis(d time.Duration) string {
+	if d <= 0 {
+		return "0"
+	}
+	return strconv.FormatInt(int64((d+time.Millisecond-1)/time.Millisecond), 10)
+}
+
+var (
+	_ Deliveries = (*Redis)(nil)
+	_ Outbox     = (*Redis)(nil)
+)

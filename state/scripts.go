@@ -1,0 +1,217 @@
+package state
+
+import "github.com/redis/go-redis/v9"
+
+// The Lua scripts below are the only multi-step writes Redis does for
+// hookgate; each runs atomically, so a crash or a failover never leaves half
+// of one behind. Every key a script touches lives under one hash tag (see
+// Redis), so they also run on a cluster. Values cross the Lua boundary as
+// strings only: Lua numbers would turn 13-digit millisecond times into
+// floats such as "1.7e+12".
+//
+// A stream entry of the outbox has the fields id, body, attempts,
+// enqueued_at and, once retried, last_error. A member of the retry set is
+// the JSON object {ref, id, body, attempts, last_error, enqueued_at}, where
+// ref is the stream id it was handed out under: unique, so two retries of
+// the same event never collapse into one member, and the key of its
+// enqueue time in the retry-age set. A dead letter is the JSON object {id,
+// body, attempts, last_error, failed_at, enqueued_at} in a hash by event
+// id, with its failure time in a sorted set.
+
+// commitScript writes one verified delivery.
+//
+// KEYS: stream, accepted audit list, [dedupe mark]
+// ARGV: audit size, audit entry, duplicate audit entry, dedupe ttl ms
+// ("0": no mark), enqueued_at ms, then id and body of each event.
+// Returns 1 when the delivery was a duplicate, else 0.
+var commitScript = redis.NewScript(`
+local size = tonumber(ARGV[1])
+if KEYS[3] and redis.call('EXISTS', KEYS[3]) == 1 then
+  redis.call('LPUSH', KEYS[2], ARGV[3])
+  redis.call('LTRIM', KEYS[2], 0, size - 1)
+  return 1
+end
+for i = 6, #ARGV, 2 do
+  redis.call('XADD', KEYS[1], '*', 'id', ARGV[i], 'body', ARGV[i + 1],
+    'attempts', '0', 'enqueued_at', ARGV[5])
+end
+redis.call('LPUSH', KEYS[2], ARGV[2])
+redis.call('LTRIM', KEYS[2], 0, size - 1)
+if KEYS[3] and ARGV[4] ~= '0' then
+  redis.call('SET', KEYS[3], '1', 'PX', ARGV[4])
+end
+return 0
+`)
+
+// markScript marks a delivery handled and audits it (gate mode).
+//
+// KEYS: accepted audit list, [dedupe mark]
+// ARGV: audit size, audit entry, dedupe ttl ms ("0": no mark)
+var markScript = redis.NewScript(`
+if KEYS[2] and ARGV[3] ~= '0' then
+  redis.call('SET', KEYS[2], '1', 'PX', ARGV[3])
+end
+redis.call('LPUSH', KEYS[1], ARGV[2])
+redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[1]) - 1)
+return 1
+`)
+
+// auditScript pushes one entry to a capped audit list.
+//
+// KEYS: audit list
+// ARGV: audit size, entry
+var auditScript = redis.NewScript(`
+redis.call('LPUSH', KEYS[1], ARGV[2])
+redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[1]) - 1)
+return 1
+`)
+
+// nextScript moves due retries back to the stream, reclaims entries idle
+// longer than the reclaim time, and reads new entries, without blocking.
+//
+// KEYS: stream, retry set (score: due ms), retry-age set (score:
+// enqueued_at ms, member: ref)
+// ARGV: group, consumer, n, now ms, reclaim-after ms ("0": none), claim
+// cursor, how many due retries to move at most
+// Returns {next claim cursor, due ms of the next retry or "", entries}
+// where each entry is {stream id, {field, value, ...}}.
+var nextScript = redis.NewScript(`
+local n = tonumber(ARGV[3])
+local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[4], 'LIMIT', 0, tonumber(ARGV[7]))
+for _, m in ipairs(due) do
+  local e = cjson.decode(m)
+  redis.call('XADD', KEYS[1], '*', 'id', e.id, 'body', e.body,
+    'attempts', e.attempts, 'last_error', e.last_error, 'enqueued_at', e.enqueued_at)
+  redis.call('ZREM', KEYS[2], m)
+  redis.call('ZREM', KEYS[3], e.ref)
+end
+local out = {}
+local cursor = ARGV[6]
+if ARGV[5] ~= '0' then
+  local c = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[5], cursor, 'COUNT', n)
+  cursor = c[1]
+  for _, m in ipairs(c[2]) do
+    if m and m[2] then out[#out + 1] = m end
+  end
+end
+if #out < n then
+  local x = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', n - #out,
+    'STREAMS', KEYS[1], '>')
+  if x then
+    for _, m in ipairs(x[1][2]) do out[#out + 1] = m end
+  end
+end
+local nxt = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+return {cursor, nxt[2] or '', out}
+`)
+
+// doneScript removes a delivered entry.
+//
+// KEYS: stream
+// ARGV: group, stream id
+var doneScript = redis.NewScript(`
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+redis.call('XDEL', KEYS[1], ARGV[2])
+return 1
+`)
+
+// entryLua reads the fields of a pending stream entry after acknowledging
+// it; both retryScript and deadScript start with it. An entry nobody holds
+// any more (another consumer finished it) is left alone.
+const entryLua = `
+if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
+local r = redis.call('XRANGE', KEYS[1], ARGV[2], ARGV[2])
+redis.call('XDEL', KEYS[1], ARGV[2])
+if #r == 0 then return 0 end
+local f = {}
+local kv = r[1][2]
+for i = 1, #kv, 2 do f[kv[i]] = kv[i + 1] end
+local attempts = tostring((tonumber(f.attempts) or 0) + 1)
+local enq = f.enqueued_at or string.match(ARGV[2], '^(%d+)')
+`
+
+// retryScript moves a pending entry to the retry set.
+//
+// KEYS: stream, retry set, retry-age set
+// ARGV: group, stream id, due ms, last error
+var retryScript = redis.NewScript(entryLua + `
+local m = cjson.encode({ref = ARGV[2], id = f.id or '', body = f.body or '',
+  attempts = attempts, last_error = ARGV[4], enqueued_at = enq})
+redis.call('ZADD', KEYS[2], ARGV[3], m)
+redis.call('ZADD', KEYS[3], enq, ARGV[2])
+return 1
+`)
+
+// deadScript moves a pending entry to the dead letters.
+//
+// KEYS: stream, dead-letter hash, dead-letter failure-time set
+// ARGV: group, stream id, failed_at ms, last error
+var deadScript = redis.NewScript(entryLua + `
+local id = f.id or ''
+local d = cjson.encode({id = id, body = f.body or '', attempts = attempts,
+  last_error = ARGV[4], failed_at = ARGV[3], enqueued_at = enq})
+redis.call('HSET', KEYS[2], id, d)
+redis.call('ZADD', KEYS[3], ARGV[3], id)
+return 1
+`)
+
+// deadLettersScript lists dead letters, oldest failure first.
+//
+// KEYS: dead-letter hash, dead-letter failure-time set
+// ARGV: limit (-1: all)
+var deadLettersScript = redis.NewScript(`
+local ids = redis.call('ZRANGE', KEYS[2], 0, tonumber(ARGV[1]))
+local out = {}
+for _, id in ipairs(ids) do
+  local d = redis.call('HGET', KEYS[1], id)
+  if d then out[#out + 1] = d end
+end
+return out
+`)
+
+// redriveScript puts dead letters back on the stream with attempts reset.
+//
+// KEYS: stream, dead-letter hash, dead-letter failure-time set
+// ARGV: enqueued_at ms, limit for "all", then the ids (none: the oldest
+// up to limit)
+// Returns {how many moved, how many ids were looked at}.
+var redriveScript = redis.NewScript(`
+local ids = {}
+if #ARGV > 2 then
+  for i = 3, #ARGV do ids[#ids + 1] = ARGV[i] end
+else
+  ids = redis.call('ZRANGE', KEYS[3], 0, tonumber(ARGV[2]) - 1)
+end
+local moved = 0
+for _, id in ipairs(ids) do
+  local d = redis.call('HGET', KEYS[2], id)
+  if d then
+    local e = cjson.decode(d)
+    redis.call('XADD', KEYS[1], '*', 'id', e.id, 'body', e.body,
+      'attempts', '0', 'enqueued_at', ARGV[1])
+    redis.call('HDEL', KEYS[2], id)
+    moved = moved + 1
+  end
+  redis.call('ZREM', KEYS[3], id)
+end
+return {moved, #ids}
+`)
+
+// statsScript reports the outbox length and the oldest enqueue times.
+//
+// KEYS: stream, retry set, retry-age set
+// Returns {stream length, retry length, oldest stream enqueued_at ms or "",
+// oldest retry enqueued_at ms or ""}.
+var statsScript = redis.NewScript(`
+local oldest = ''
+local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)
+if first[1] then
+  local kv = first[1][2]
+  for i = 1, #kv, 2 do
+    if kv[i] == 'enqueued_at' then oldest = kv[i + 1] end
+  end
+  if oldest == '' then oldest = string.match(first[1][1], '^(%d+)') end
+end
+local r = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
+return {redis.call('XLEN', KEYS[1]), redis.call('ZCARD', KEYS[2]), oldest, r[2] or ''}
+`)

@@ -1,0 +1,113 @@
+package state
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// AuditEntry is one decision about one delivery, as
+// GET /hookgate/integrations/{id}/events shows it.
+type AuditEntry struct {
+	Time        time.Time `json:"time"`
+	Vendor      string    `json:"vendor"`
+	Event       string    `json:"event"`
+	Repository  string    `json:"repository"`
+	Branch      string    `json:"branch"`
+	Commit      string    `json:"commit"`
+	PullRequest int       `json:"pull_request"`
+	Delivery    string    `json:"delivery"`
+	EventID     string    `json:"event_id"`
+	Action      string    `json:"action"`
+	Signature   string    `json:"signature"` // valid, unsigned, missing, invalid
+	Reason      string    `json:"reason"`
+}
+
+// OutboxEvent is one event to deliver: its id (the Idempotency-Key) and
+// its JSON body as the finding service receives it.
+type OutboxEvent struct {
+	ID   string
+	Body []byte
+}
+
+// Accepted is everything one verified delivery leaves behind, written in
+// one round trip before the vendor gets its 2xx.
+type Accepted struct {
+	Integration string
+	// DedupeKey marks the delivery as handled for DedupeTTL; empty: no mark.
+	DedupeKey string
+	DedupeTTL time.Duration
+	// Events go to the outbox, in order.
+	Events []OutboxEvent
+	// Audit goes to the integration's accepted list, trimmed to AuditSize.
+	Audit     AuditEntry
+	AuditSize int
+}
+
+// ErrUnavailable wraps every failure to reach the backing store; the
+// handler answers 503 with Retry-After and never acknowledges.
+var ErrUnavailable = errors.New("state store unavailable")
+
+// Deliveries records verified deliveries and answers dedupe questions.
+type Deliveries interface {
+	// Commit writes a's events, audit entry and dedupe mark atomically,
+	// unless a.DedupeKey is already marked: then it writes nothing but an
+	// audit entry with action "duplicate" and reports duplicate.
+	Commit(ctx context.Context, a Accepted) (duplicate bool, err error)
+	// Seen reports whether key is marked (gate mode, before passing on).
+	Seen(ctx context.Context, key string) (bool, error)
+	// Mark marks key for ttl and audits entry as accepted (gate mode,
+	// after the next handler answered 2xx).
+	Mark(ctx context.Context, integration, key string, ttl time.Duration, entry AuditEntry, auditSize int) error
+	// Reject audits a refused delivery of a KNOWN integration in its
+	// rejected list (never called for unknown ids).
+	Reject(ctx context.Context, integration string, entry AuditEntry, auditSize int) error
+	// Audit returns an integration's entries, newest first.
+	Audit(ctx context.Context, integration string) (accepted, rejected []AuditEntry, err error)
+}
+
+// Pending is one outbox event handed to a delivery worker.
+type Pending struct {
+	// StreamID is the store's id of this hand-out; pass it back to Done,
+	// Retry or Dead.
+	StreamID string
+	Event    OutboxEvent
+	// Attempts made before this one.
+	Attempts int
+	// LastError of the previous attempt, if any.
+	LastError string
+}
+
+// DeadLetter is an event that will not be retried any more.
+type DeadLetter struct {
+	ID        string    `json:"id"`
+	Event     []byte    `json:"-"` // the event JSON, shown in full by the admin API
+	Attempts  int       `json:"attempts"`
+	LastError string    `json:"last_error"`
+	FailedAt  time.Time `json:"failed_at"`
+}
+
+// Outbox hands events to delivery workers at least once. Several workers,
+// in one process or many, share it without an event being handed to two
+// of them at once in the normal course.
+type Outbox interface {
+	// Next returns up to n events due now for consumer, waiting up to
+	// block for one: new events, events whose retry time has come, and
+	// events another consumer took more than reclaimAfter ago without
+	// finishing (it crashed).
+	Next(ctx context.Context, consumer string, n int, block, reclaimAfter time.Duration) ([]Pending, error)
+	// Done removes a delivered event.
+	Done(ctx context.Context, p Pending) error
+	// Retry puts the event back to be handed out again at at.
+	Retry(ctx context.Context, p Pending, at time.Time, lastErr string) error
+	// Dead moves the event to the dead letters.
+	Dead(ctx context.Context, p Pending, lastErr string, at time.Time) error
+	// DeadLetters lists dead letters, oldest first (at most limit).
+	DeadLetters(ctx context.Context, limit int) ([]DeadLetter, error)
+	// Redrive puts the named dead letters (all when ids is empty) back on
+	// the outbox with their attempts reset; it returns how many moved.
+	Redrive(ctx context.Context, ids []string) (int, error)
+	// Stats reports the outbox length (queued plus waiting to retry) and the
+	// age of the oldest event not yet delivered.
+	Stats(ctx context.Context) (length int, oldest time.Duration, err error)
+}

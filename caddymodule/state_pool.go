@@ -1,7 +1,6 @@
 package caddymodule
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -37,14 +36,6 @@ func (p *pooledState) Destruct() error {
 // shared reports whether the store is shared and durable (Redis).
 func (p *pooledState) shared() bool { return p.client != nil }
 
-// ping checks the store answers; the in-memory store always does.
-func (p *pooledState) ping(ctx context.Context) error {
-	if p.client == nil {
-		return nil
-	}
-	return p.client.Ping(ctx).Err()
-}
-
 // Redis client timeouts: a webhook must be answered quickly, and a Redis
 // that does not answer is treated as down (503) rather than waited for.
 const (
@@ -73,6 +64,10 @@ func loadState(rc *RedisConfig, repl *caddy.Replacer) (*pooledState, string, err
 		DialTimeout:  redisDialTimeout,
 		ReadTimeout:  redisIOTimeout,
 		WriteTimeout: redisIOTimeout,
+		// One retry, one redial: a Redis that is down answers 503 promptly
+		// and the vendor retries, rather than the request hanging here.
+		MaxRetries:    1,
+		DialerRetries: 1,
 	}
 	for i, a := range rc.Addresses {
 		opts.Addrs[i] = repl.ReplaceAll(a, "")

@@ -1,11 +1,13 @@
 package integration_test
 
 import (
+	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/hookgate/caddy-hookgate/integrations"
 	"github.com/hookgate/caddy-hookgate/internal/testcaddy"
@@ -31,6 +33,11 @@ func TestShippedCaddyfilesRunUnchanged(t *testing.T) {
 				t.Fatalf("the Caddyfile's backend port: %v", err)
 			}
 			be := newBackendOn(t, l)
+			fl, err := net.Listen("tcp", "127.0.0.1:9000")
+			if err != nil {
+				t.Fatalf("the Caddyfile's upstream port: %v", err)
+			}
+			fs := newFindingServiceOn(t, fl)
 
 			env := []string{
 				"VAULT_ADDR=" + vault.Addr, "VAULT_TOKEN=" + vault.RootToken,
@@ -39,16 +46,21 @@ func TestShippedCaddyfilesRunUnchanged(t *testing.T) {
 			}
 			testcaddy.Start(t, "localhost:2019", string(raw), env, "127.0.0.1:8080")
 			body := readPayload(t, "github/push.json")
-
-			resp, _ := do(t, signed(t, "http://127.0.0.1:8080/webhooks/ci/github/demo-gh", integrations.GitHub, integrations.SchemeHMAC, secretFor("demo-gh"), body, nil))
+			// The Caddyfile's Redis is the shared one: a delivery id of this
+			// run's own keeps an earlier run's dedupe mark out of the way.
+			delivery := map[string]string{"X-GitHub-Event": "push", "X-GitHub-Delivery": fmt.Sprintf("contract-%d", time.Now().UnixNano())}
+			resp, _ := do(t, signed(t, "http://127.0.0.1:8080/webhooks/ci/github/demo-gh", integrations.GitHub, integrations.SchemeHMAC, secretFor("demo-gh"), body, delivery))
 			if resp.StatusCode != http.StatusAccepted {
 				t.Fatalf("static integration on the receiver: %d, want 202", resp.StatusCode)
 			}
+			// demo-gh scans main with sast and sca: ci.push, scan.requested
+			// and runbook.trigger reach the Caddyfile's upstream.
+			eventually(t, 30*time.Second, "events at the upstream on :9000", func() bool { return len(fs.snapshot()) >= 3 })
 			resp, got := do(t, signed(t, "http://127.0.0.1:8080/webhooks/ci/github/demo-gh", integrations.GitHub, integrations.SchemeHMAC, "forged", body, nil))
 			if resp.StatusCode != http.StatusUnauthorized || got != unauthorizedBody {
 				t.Fatalf("forged delivery: %d %q", resp.StatusCode, got)
 			}
-			resp, got = do(t, signed(t, "http://127.0.0.1:8080/legacy/github", integrations.GitHub, integrations.SchemeHMAC, secretFor("legacy-gh"), body, nil))
+			resp, got = do(t, signed(t, "http://127.0.0.1:8080/legacy/github", integrations.GitHub, integrations.SchemeHMAC, secretFor("legacy-gh"), body, delivery))
 			if resp.StatusCode != http.StatusOK || got != "backend ok" || be.last(t).header.Get("X-Hookgate-Integration") != "legacy-gh" {
 				t.Fatalf("Vault integration through reverse_proxy: %d %q", resp.StatusCode, got)
 			}

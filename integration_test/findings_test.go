@@ -3,6 +3,7 @@ package integration_test
 import (
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -22,9 +23,13 @@ type findingService struct {
 	attempts int
 }
 
-func newFindingService(t testing.TB) *findingService {
+func newFindingService(t testing.TB) *findingService { return newFindingServiceOn(t, nil) }
+
+// newFindingServiceOn is newFindingService on a given listener (nil: any
+// free port).
+func newFindingServiceOn(t testing.TB, l net.Listener) *findingService {
 	f := &findingService{status: http.StatusOK, acked: map[string]int{}, events: map[string]map[string]any{}}
-	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	f.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		key := r.Header.Get("Idempotency-Key")
 		f.mu.Lock()
@@ -43,6 +48,11 @@ func newFindingService(t testing.TB) *findingService {
 		f.events[key] = ev
 		w.WriteHeader(f.status)
 	}))
+	if l != nil {
+		f.Listener.Close()
+		f.Listener = l
+	}
+	f.Start()
 	t.Cleanup(f.Close)
 	return f
 }

@@ -71,10 +71,17 @@ func main() {
 		}
 	}
 	sort.Strings(bad)
+	keys := make([]string, 0, len(outputs))
+	for k := range outputs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
 	for _, k := range bad {
 		fmt.Printf("\n=== %s\n", k)
-		if b := outputs[k]; b != nil {
-			fmt.Print(b.String())
+		for _, o := range keys { // the test's own output, then its subtests'
+			if o == k || strings.HasPrefix(o, k+"/") {
+				fmt.Print(outputs[o].String())
+			}
 		}
 	}
 	fmt.Printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped)

@@ -61,16 +61,20 @@ func stripCredentials(r *http.Request) {
 	for _, k := range credentialHeaders {
 		delete(r.Header, k)
 	}
-	if !strings.Contains(r.URL.RawQuery, "token") {
+	if r.URL.RawQuery == "" {
 		return
 	}
+	// Parse every query: the verifier decodes parameter names, so an
+	// escaped name such as %74oken carries the token too.
 	q, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
 		// An unparsable query cannot be trusted to be token-free.
 		r.URL.RawQuery = ""
-	} else {
+	} else if _, ok := q["token"]; ok {
 		q.Del("token")
 		r.URL.RawQuery = q.Encode()
+	} else {
+		return // nothing to remove: leave the query as it came
 	}
 	r.RequestURI = r.URL.RequestURI()
 }

@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"math"
 	"strconv"
 	"strings"
 
@@ -51,7 +52,7 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			if err = oneArg(d, &s); err == nil {
 				var n uint64
 				n, err = humanize.ParseBytes(s)
-				if err != nil || n == 0 {
+				if err != nil || n == 0 || n > math.MaxInt64 {
 					return d.Errf("max_body: invalid size %q", s)
 				}
 				a.MaxBody = int64(n)

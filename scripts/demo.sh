@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # demo.sh runs hookgate locally with nothing configured: a Vault dev
-# server holding one integration, a demo backend, and Caddy (built with
-# xcaddy) running Caddyfile.example unchanged. It prints signed curl
-# commands to try, then runs until Ctrl-C. Every value below is an embedded
-# default and can be overridden from the environment.
+# server holding one integration, a demo backend, a demo finding service
+# that prints every event it receives, Redis when one is reachable or can
+# be started (in-process memory otherwise), and Caddy (built with xcaddy)
+# running Caddyfile.example. It prints signed curl commands to try, then
+# runs until Ctrl-C. Every value below is an embedded default and can be
+# overridden from the environment.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export GOFLAGS=${GOFLAGS:--buildvcs=false}
@@ -30,13 +32,25 @@ curl -fsS -H "X-Vault-Token: $VAULT_TOKEN" -X POST "$VAULT_ADDR/v1/secret/data/h
 	-d "{\"data\":{\"vendor\":\"github\",\"secret\":\"$LEGACY_GH_SECRET\"}}" >/dev/null
 echo "   integration legacy-gh stored at secret/hookgate/integrations/legacy-gh"
 
-echo "== demo backend on 127.0.0.1:9100"
-go run ./scripts/demobackend -listen 127.0.0.1:9100 &
+echo "== demo backend on 127.0.0.1:9100, demo finding service on 127.0.0.1:9000"
+go build -o "$work/demobackend" ./scripts/demobackend
+"$work/demobackend" -listen 127.0.0.1:9100 &
+pids+=($!)
+"$work/demobackend" -findings -listen 127.0.0.1:9000 &
 pids+=($!)
 
+caddyfile=Caddyfile.example
+if scripts/ensure-redis.sh >/dev/null 2>&1; then
+	echo "== Redis on 127.0.0.1:6379: the outbox, audit log and dedupe marks live there"
+else
+	echo "== no Redis could be reached or started: state lives in Caddy's memory (the redis block is left out)"
+	awk '/^\t\tredis \{/{skip=1} skip&&/^\t\t\}/{skip=0; next} !skip' Caddyfile.example >"$work/Caddyfile"
+	caddyfile=$work/Caddyfile
+fi
+
 [ -x ./caddy ] || scripts/xcaddy-build.sh ./caddy
-echo "== Caddy with Caddyfile.example on :8080"
-./caddy run --config Caddyfile.example --adapter caddyfile >"$work/caddy.log" 2>&1 &
+echo "== Caddy with $caddyfile on :8080 (admin API on localhost:2019)"
+./caddy run --config "$caddyfile" --adapter caddyfile >"$work/caddy.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do curl -s -o /dev/null http://127.0.0.1:8080/ && break; sleep 0.2; done
 
@@ -55,6 +69,9 @@ and a forged one (401):
 
 curl -i -X POST http://127.0.0.1:8080/webhooks/ci/github/demo-gh -H 'X-Hub-Signature-256: sha256=00' --data-binary @$body
 
+The audit log of an integration:   curl -s localhost:2019/hookgate/integrations/demo-gh/events
+Dead letters:                      curl -s localhost:2019/hookgate/deadletter
+
 Caddy's log: $work/caddy.log. Ctrl-C stops everything.
 MSG
-wait "${pids[2]}"
+wait "${pids[-1]}"

@@ -1,9 +1,11 @@
-// Command demobackend stands in for an existing webhook backend in the
-// local demo: it prints what each request it receives carries from hookgate
-// (the X-Hookgate-* annotations and the body size) and answers 200.
+// Command demobackend stands in, in the local demo, for an existing webhook
+// backend (it prints the X-Hookgate-* annotations and body size of each
+// request) or, with -findings, for the finding service (it prints each
+// normalized event it receives). It answers 200.
 package main
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -16,10 +18,25 @@ import (
 func main() {
 	addr := flag.String("listen", "127.0.0.1:9100", "address to listen on")
 	quiet := flag.Bool("quiet", false, "print nothing per request (for benchmarks)")
+	findings := flag.Bool("findings", false, "act as the finding service: print each event")
 	flag.Parse()
 	http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		if *quiet {
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		if *findings {
+			var ev struct {
+				Type   string         `json:"type"`
+				Source map[string]any `json:"source"`
+				CI     map[string]any `json:"ci"`
+				Ticket map[string]any `json:"ticket"`
+				Scan   map[string]any `json:"scan"`
+			}
+			_ = json.Unmarshal(body, &ev)
+			fmt.Printf("finding service: %-22s key=%s source=%v ci=%v ticket=%v scan=%v\n",
+				ev.Type, r.Header.Get("Idempotency-Key"), ev.Source["integration"], ev.CI, ev.Ticket, ev.Scan)
 			w.WriteHeader(http.StatusOK)
 			return
 		}

@@ -103,9 +103,6 @@ func (h *Handler) commit(ctx context.Context, w http.ResponseWriter, repl *caddy
 	if err != nil {
 		return true, h.refuse(w, repl, http.StatusInternalServerError, "encoding events failed", v.delivery.Vendor, v.rec.ID)
 	}
-	if len(out) > 0 && v.action != "ignored" {
-		v.entry.Action = "forwarded," + v.action
-	}
 	dup, err := h.app.state.deliveries.Commit(ctx, state.Accepted{
 		Integration: v.rec.ID,
 		DedupeKey:   v.delivery.DeliveryKey,

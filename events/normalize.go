@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	gojson "github.com/goccy/go-json"
 	"reflect"
 	"strconv"
 	"strings"
@@ -206,8 +207,8 @@ func checkJSON(b []byte) error {
 
 // decode unmarshals the body into v; every failure is ErrMalformed.
 func decode(b []byte, v any) error {
-	if err := json.Unmarshal(b, v); err != nil {
-		var te *json.UnmarshalTypeError
+	if err := gojson.Unmarshal(b, v); err != nil {
+		var te *gojson.UnmarshalTypeError
 		if errors.As(err, &te) {
 			return fmt.Errorf("%w: field %q: wrong type", ErrMalformed, capString(te.Field, 128))
 		}

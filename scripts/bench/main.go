@@ -1,14 +1,18 @@
 // Command bench measures Caddy with hookgate against the same Caddy
-// proxying without it, in one run on one machine: one Caddy process serves
+// proxying without it, in one run on one machine. One Caddy process serves
 // a plain reverse_proxy site and a gate site (hookgate, then the same
-// reverse_proxy) to the same trivial backend, and wrk posts signed GitHub
-// pushes of several sizes to each in turn. It prints a markdown table of
-// requests per second, p50 and p99 latency, and the ratio against the
-// plain proxy.
+// reverse_proxy) to one trivial backend; a second Caddy process runs
+// hookgate in forward mode (verify, normalize, one Redis round trip, 202)
+// with its outbox delivering to a trivial finding service. wrk posts
+// signed GitHub pushes of several sizes, each request with a delivery id
+// of its own (so dedupe never short-cuts the work), to each in turn. It
+// prints markdown tables of requests per second, p50 and p99 latency, the
+// ratios against the plain proxy, and how fast the outbox drained.
 package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -20,7 +24,10 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/hookgate/caddy-hookgate/integrations"
 	"github.com/hookgate/caddy-hookgate/verifiers"
@@ -58,7 +65,29 @@ func run(caddyBin string, dur time.Duration, conns, rounds int, sizeList string)
 			w.WriteHeader(http.StatusOK)
 		}))
 	}()
+	var delivered atomic.Int64
+	findings, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	go func() {
+		_ = http.Serve(findings, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, _ = bytes.NewBuffer(nil).ReadFrom(r.Body)
+			delivered.Add(1)
+			w.WriteHeader(http.StatusOK)
+		}))
+	}()
+	redisAddr := os.Getenv("HOOKGATE_REDIS")
+	if redisAddr == "" {
+		redisAddr = "127.0.0.1:6379"
+	}
+	prefix := fmt.Sprintf("hgbench-%d:", time.Now().UnixNano())
+	rdb := redis.NewClient(&redis.Options{Addr: redisAddr})
+	defer rdb.Close()
+	defer cleanupRedis(rdb, prefix)
+
 	admin, proxyPort, gatePort := freePort(), freePort(), freePort()
+	fwdAdmin, fwdPort := freePort(), freePort()
 	caddyfile := fmt.Sprintf(`{
 	admin 127.0.0.1:%d
 	auto_https off
@@ -88,20 +117,54 @@ func run(caddyBin string, dur time.Duration, conns, rounds int, sizeList string)
 	if err := os.WriteFile(cfg, []byte(caddyfile), 0o600); err != nil {
 		return err
 	}
-	caddy := exec.Command(caddyBin, "run", "--config", cfg, "--adapter", "caddyfile")
-	caddy.Env = append(os.Environ(), "HOME="+dir, "XDG_DATA_HOME="+dir, "XDG_CONFIG_HOME="+dir)
-	if err := caddy.Start(); err != nil {
+	fwdCaddyfile := fmt.Sprintf(`{
+	admin 127.0.0.1:%d
+	auto_https off
+	persist_config off
+	log default {
+		level ERROR
+	}
+	hookgate {
+		max_body 2MiB
+		redis {
+			address    %s
+			key_prefix %s
+		}
+		upstream http://%s/v1/events
+		integration bench-gh {
+			vendor github
+			secret %s
+		}
+	}
+}
+:%d {
+	route /webhooks/* {
+		hookgate
+		respond 202
+	}
+}
+`, fwdAdmin, redisAddr, prefix, findings.Addr(), secret, fwdPort)
+	fwdCfg := filepath.Join(dir, "Caddyfile.forward")
+	if err := os.WriteFile(fwdCfg, []byte(fwdCaddyfile), 0o600); err != nil {
 		return err
 	}
-	defer func() { _ = caddy.Process.Kill(); _, _ = caddy.Process.Wait() }()
-	for _, p := range []int{admin, proxyPort, gatePort} {
+	for _, c := range []string{cfg, fwdCfg} {
+		caddy := exec.Command(caddyBin, "run", "--config", c, "--adapter", "caddyfile")
+		caddy.Env = append(os.Environ(), "HOME="+dir, "XDG_DATA_HOME="+dir, "XDG_CONFIG_HOME="+dir)
+		if err := caddy.Start(); err != nil {
+			return err
+		}
+		defer func() { _ = caddy.Process.Kill(); _, _ = caddy.Process.Wait() }()
+	}
+	for _, p := range []int{admin, proxyPort, gatePort, fwdAdmin, fwdPort} {
 		if err := waitPort(p); err != nil {
 			return err
 		}
 	}
 
-	fmt.Printf("| body | plain reverse_proxy req/s | gate req/s | gate/proxy | proxy p50 / p99 | gate p50 / p99 |\n")
-	fmt.Printf("| --- | --- | --- | --- | --- | --- |\n")
+	var drains []string
+	fmt.Printf("| body | plain reverse_proxy req/s | gate req/s | gate/proxy | forward req/s | forward/proxy | p50 / p99 proxy | p50 / p99 gate | p50 / p99 forward |\n")
+	fmt.Printf("| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
 	for _, s := range strings.Split(sizeList, ",") {
 		size, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil {
@@ -118,13 +181,23 @@ func run(caddyBin string, dur time.Duration, conns, rounds int, sizeList string)
 		}
 		script := filepath.Join(dir, fmt.Sprintf("post-%d.lua", size))
 		lua := fmt.Sprintf(`local f = io.open(%q, "rb")
-wrk.body = f:read("*a")
+local body = f:read("*a")
 f:close()
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["X-GitHub-Event"] = "push"
-wrk.headers["X-GitHub-Delivery"] = "bench-delivery"
-wrk.headers["X-Hub-Signature-256"] = %q
+local threads = 0
+function setup(thread)
+	threads = threads + 1
+	thread:set("tid", threads)
+end
+local n = 0
+request = function()
+	n = n + 1
+	return wrk.format("POST", nil, {
+		["Content-Type"] = "application/json",
+		["X-GitHub-Event"] = "push",
+		["X-GitHub-Delivery"] = run_id .. "-" .. tid .. "-" .. n,
+		["X-Hub-Signature-256"] = %q,
+	}, body)
+end
 `, bodyFile, h.Get("X-Hub-Signature-256"))
 		if err := os.WriteFile(script, []byte(lua), 0o600); err != nil {
 			return err
@@ -142,23 +215,75 @@ wrk.headers["X-Hub-Signature-256"] = %q
 				return fmt.Errorf("%s answered %d before the run", url, resp.StatusCode)
 			}
 		}
-		var proxy, gate []result
+		var proxy, gate, fwd []result
 		for i := 0; i < rounds; i++ {
-			p, err := wrk(script, proxyURL(proxyPort), dur, conns)
+			p, err := wrk(script, proxyURL(proxyPort), dur, conns, fmt.Sprintf("p%d-%d", size, i))
 			if err != nil {
 				return err
 			}
-			g, err := wrk(script, gateURL(gatePort), dur, conns)
+			g, err := wrk(script, gateURL(gatePort), dur, conns, fmt.Sprintf("g%d-%d", size, i))
 			if err != nil {
 				return err
 			}
-			proxy, gate = append(proxy, p), append(gate, g)
+			before := delivered.Load()
+			start := time.Now()
+			fw, err := wrk(script, gateURL(fwdPort), dur, conns, fmt.Sprintf("f%d-%d", size, i))
+			if err != nil {
+				return err
+			}
+			runEnd := time.Now()
+			drained, err := waitDrained(rdb, prefix, 5*time.Minute)
+			if err != nil {
+				return err
+			}
+			events := delivered.Load() - before
+			drains = append(drains, fmt.Sprintf("| %s | %d | %d | %.0f/s | %.0f/s | %s |", human(size), fw.requests, events,
+				float64(fw.requests)/runEnd.Sub(start).Seconds(), float64(events)/drained.Sub(start).Seconds(), drained.Sub(runEnd).Round(10*time.Millisecond)))
+			proxy, gate, fwd = append(proxy, p), append(gate, g), append(fwd, fw)
 		}
-		mp, mg := mean(proxy), mean(gate)
-		fmt.Printf("| %s | %.0f | %.0f | %.2f× | %s / %s | %s / %s |\n", human(size), mp.rps, mg.rps, mg.rps/mp.rps,
-			mp.p50, mp.p99, mg.p50, mg.p99)
+		mp, mg, mf := mean(proxy), mean(gate), mean(fwd)
+		fmt.Printf("| %s | %.0f | %.0f | %.2f× | %.0f | %.2f× | %s / %s | %s / %s | %s / %s |\n", human(size), mp.rps, mg.rps, mg.rps/mp.rps,
+			mf.rps, mf.rps/mp.rps, mp.p50, mp.p99, mg.p50, mg.p99, mf.p50, mf.p99)
+	}
+	fmt.Printf("\nOutbox drain in forward mode (each delivery yields ci.push and runbook.trigger):\n\n")
+	fmt.Printf("| body | deliveries accepted | events delivered | acceptance rate | delivery rate (run + drain) | left to drain when wrk stopped |\n")
+	fmt.Printf("| --- | --- | --- | --- | --- | --- |\n")
+	for _, d := range drains {
+		fmt.Println(d)
 	}
 	return nil
+}
+
+// waitDrained waits until the forward instance's outbox is empty and
+// returns when it was.
+func waitDrained(rdb *redis.Client, prefix string, limit time.Duration) (time.Time, error) {
+	ctx := context.Background()
+	deadline := time.Now().Add(limit)
+	for {
+		n, err := rdb.XLen(ctx, prefix+"{hg}:outbox").Result()
+		if err != nil && err != redis.Nil {
+			return time.Time{}, err
+		}
+		r, err := rdb.ZCard(ctx, prefix+"{hg}:outbox:retry").Result()
+		if err != nil && err != redis.Nil {
+			return time.Time{}, err
+		}
+		if n == 0 && r == 0 {
+			return time.Now(), nil
+		}
+		if time.Now().After(deadline) {
+			return time.Time{}, fmt.Errorf("outbox not drained after %s: %d queued, %d waiting to retry", limit, n, r)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func cleanupRedis(rdb *redis.Client, prefix string) {
+	ctx := context.Background()
+	iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+	for iter.Next(ctx) {
+		rdb.Del(ctx, iter.Val())
+	}
 }
 
 func proxyURL(port int) string {
@@ -170,19 +295,30 @@ func gateURL(port int) string {
 
 type result struct {
 	rps      float64
+	requests int
 	p50, p99 string
 	non2xx   int
 }
 
 var (
-	rpsRe    = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
-	p50Re    = regexp.MustCompile(`\s50%\s+(\S+)`)
-	p99Re    = regexp.MustCompile(`\s99%\s+(\S+)`)
-	non2xxRe = regexp.MustCompile(`Non-2xx or 3xx responses:\s+(\d+)`)
+	rpsRe      = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
+	requestsRe = regexp.MustCompile(`(\d+) requests in`)
+	p50Re      = regexp.MustCompile(`\s50%\s+(\S+)`)
+	p99Re      = regexp.MustCompile(`\s99%\s+(\S+)`)
+	non2xxRe   = regexp.MustCompile(`Non-2xx or 3xx responses:\s+(\d+)`)
 )
 
-func wrk(script, url string, dur time.Duration, conns int) (result, error) {
-	out, err := exec.Command("wrk", "-t2", "-c"+strconv.Itoa(conns), "-d"+dur.String(), "--latency", "-s", script, url).CombinedOutput()
+func wrk(script, url string, dur time.Duration, conns int, runID string) (result, error) {
+	// run_id makes every delivery id of this run unique across runs.
+	lua, err := os.ReadFile(script)
+	if err != nil {
+		return result{}, err
+	}
+	runScript := script + "." + runID + ".lua"
+	if err := os.WriteFile(runScript, append([]byte(fmt.Sprintf("run_id = %q\n", runID)), lua...), 0o600); err != nil {
+		return result{}, err
+	}
+	out, err := exec.Command("wrk", "-t2", "-c"+strconv.Itoa(conns), "-d"+dur.String(), "--latency", "-s", runScript, url).CombinedOutput()
 	if err != nil {
 		return result{}, fmt.Errorf("wrk: %w: %s", err, out)
 	}
@@ -192,6 +328,9 @@ func wrk(script, url string, dur time.Duration, conns int) (result, error) {
 		return result{}, fmt.Errorf("wrk output without Requests/sec: %s", out)
 	}
 	r.rps, _ = strconv.ParseFloat(string(m[1]), 64)
+	if m := requestsRe.FindSubmatch(out); m != nil {
+		r.requests, _ = strconv.Atoi(string(m[1]))
+	}
 	if m := p50Re.FindSubmatch(out); m != nil {
 		r.p50 = string(m[1])
 	}

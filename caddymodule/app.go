@@ -21,10 +21,13 @@ func init() {
 
 // Defaults of the app's settings.
 const (
-	DefaultMaxBody       = 25 << 20 // GitHub's own cap on a delivery
-	DefaultAuditSize     = 200
-	DefaultDedupeWindow  = 72 * time.Hour
-	DefaultPollInterval  = 5 * time.Minute
+	DefaultMaxBody      = 25 << 20 // GitHub's own cap on a delivery
+	DefaultAuditSize    = 200
+	DefaultDedupeWindow = 72 * time.Hour
+	DefaultPollInterval = 5 * time.Minute
+	// outboxConcurrency is how many events one instance delivers at once:
+	// enough that the outbox drains faster than a busy edge fills it.
+	outboxConcurrency    = 16
 	defaultAllowUnsigned = "{env.CI_WEBHOOK_ALLOW_UNSIGNED}"
 )
 
@@ -175,6 +178,8 @@ func (a *App) Start() error {
 			Outbox:      a.state.outbox,
 			Client:      a.upstream,
 			MaxAttempts: a.Upstream.MaxAttempts,
+			Concurrency: outboxConcurrency,
+			Batch:       outboxConcurrency,
 			Backoff:     upstream.Backoff{First: time.Duration(a.Upstream.BackoffFirst), Max: time.Duration(a.Upstream.BackoffMax)},
 			Logger:      a.logger.Named("outbox"),
 		})

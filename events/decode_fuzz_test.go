@@ -3,7 +3,9 @@ package events
 import (
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // decodeProbe has every kind of field the normalizers decode into.
@@ -50,6 +52,55 @@ func FuzzDecodeMatchesStdlib(f *testing.F) {
 		}
 		if stdErr == nil && !reflect.DeepEqual(std, fast) {
 			t.Fatalf("values differ for %q:\nstd  %+v\nfast %+v", body, std, fast)
+		}
+	})
+}
+
+// checkJSONReference is the straightforward byte-at-a-time guard that
+// checkJSON must agree with.
+func checkJSONReference(b []byte) bool {
+	if len(b) == 0 || !utf8.Valid(b) {
+		return false
+	}
+	depth, inString, escaped := 0, false, false
+	for _, c := range b {
+		if inString {
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '{', '[':
+			depth++
+			if depth > MaxDepth {
+				return false
+			}
+		case '}', ']':
+			depth--
+		}
+	}
+	return true
+}
+
+// FuzzCheckJSONMatchesReference: the fast input guard accepts exactly what
+// the byte-at-a-time reference accepts.
+func FuzzCheckJSONMatchesReference(f *testing.F) {
+	for _, s := range []string{`{"a":"b\"{{{"}`, `{"a":"\\\\"}`, `"\\\"[[[`, `[[[[`, `{"x":"unterminated`, `"\\\\\\\"{"`, "{\"\xff\"}"} {
+		f.Add([]byte(s))
+	}
+	f.Add([]byte(strings.Repeat("[", MaxDepth+1)))
+	f.Add([]byte(strings.Repeat("[", MaxDepth) + `"` + strings.Repeat("[", 10) + `"`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if got, want := checkJSON(b) == nil, checkJSONReference(b); got != want {
+			t.Fatalf("checkJSON accepts=%v, reference accepts=%v for %q", got, want, b)
 		}
 	})
 }

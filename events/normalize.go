@@ -1,6 +1,7 @@
 package events
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -177,22 +178,30 @@ func checkJSON(b []byte) error {
 	if !utf8.Valid(b) {
 		return fmt.Errorf("%w: invalid UTF-8", ErrMalformed)
 	}
-	depth, inString, escaped := 0, false, false
-	for _, c := range b {
-		if inString {
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
-			continue
-		}
-		switch c {
+	depth := 0
+	for i := 0; i < len(b); i++ {
+		switch b[i] {
 		case '"':
-			inString = true
+			// Jump to the closing quote: the next '"' not escaped by an
+			// odd run of backslashes. IndexByte is vectorized, so long
+			// strings (commit messages, bodies) cost little.
+			j := i + 1
+			for {
+				k := bytes.IndexByte(b[j:], '"')
+				if k < 0 {
+					return nil // unterminated: the decoder rejects it
+				}
+				q := j + k
+				n := 0
+				for p := q - 1; p > i && b[p] == '\\'; p-- {
+					n++
+				}
+				if n%2 == 0 {
+					i = q
+					break
+				}
+				j = q + 1
+			}
 		case '{', '[':
 			depth++
 			if depth > MaxDepth {

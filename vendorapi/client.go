@@ -1,0 +1,298 @@
+package vendorapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/hookgate/caddy-hookgate/integrations"
+)
+
+const (
+	// maxResponse bounds every vendor response body read.
+	maxResponse = 8 << 20
+	// maxExcerpt bounds the part of a vendor's error body quoted in an
+	// APIError, after scrubbing.
+	maxExcerpt = 300
+	// maxPages bounds how many pages of hooks a listing follows.
+	maxPages = 50
+)
+
+// APIError is a vendor API call that did not answer 2xx, or whose answer
+// could not be read. Excerpt is a short piece of the vendor's answer with the
+// webhook secret and API token scrubbed out.
+type APIError struct {
+	Vendor  integrations.Vendor
+	Op      string // what was being done, e.g. "create hook"
+	Status  int    // HTTP status; 0 when the answer could not be read
+	Excerpt string
+}
+
+// Error says vendor, operation, status and the scrubbed excerpt.
+func (e *APIError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "vendorapi: %s: %s", e.Vendor, e.Op)
+	if e.Status != 0 {
+		fmt.Fprintf(&b, ": HTTP %d %s", e.Status, http.StatusText(e.Status))
+	}
+	if e.Excerpt != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Excerpt)
+	}
+	return b.String()
+}
+
+// session is one Register or SendTest call's access to one vendor API.
+type session struct {
+	c      *http.Client
+	rec    integrations.Record
+	base   *url.URL
+	auth   func(*http.Request)
+	redact []string // values scrubbed from excerpts, longest first
+}
+
+// newSession checks the record's API settings and prepares the client.
+func newSession(c *http.Client, rec integrations.Record, api vendorAPI) (*session, error) {
+	if c == nil {
+		c = http.DefaultClient
+	}
+	raw := strings.TrimSpace(rec.APIURL)
+	if raw == "" {
+		raw = api.defaultURL
+	}
+	if raw == "" {
+		return nil, fmt.Errorf("vendorapi: %s: %w: api_url (integration %s)", rec.Vendor, ErrMissingSetting, rec.ID)
+	}
+	base, err := url.Parse(raw)
+	if err != nil || (base.Scheme != "https" && base.Scheme != "http") || base.Host == "" || base.User != nil || base.RawQuery != "" || base.Fragment != "" {
+		return nil, fmt.Errorf("vendorapi: %s: %w: api_url must be an http or https URL without user info, query or fragment (integration %s)", rec.Vendor, ErrBadSetting, rec.ID)
+	}
+	base.Path = strings.TrimRight(base.Path, "/")
+	base.RawPath = ""
+	if rec.APIToken == "" {
+		return nil, fmt.Errorf("vendorapi: %s: %w: api_token (integration %s)", rec.Vendor, ErrMissingSetting, rec.ID)
+	}
+	if api.target != "" && strings.TrimSpace(rec.Target) == "" {
+		return nil, fmt.Errorf("vendorapi: %s: %w: target, the %s (integration %s)", rec.Vendor, ErrMissingSetting, api.target, rec.ID)
+	}
+	s := &session{rec: rec, base: base}
+	s.c = s.guarded(c)
+	s.auth = s.authFor(rec)
+	s.addSecret(rec.APIToken)
+	s.addSecret(rec.Secret)
+	s.addSecret(rec.PreviousSecret)
+	if rec.APIUser != "" {
+		s.addSecret(base64.StdEncoding.EncodeToString([]byte(rec.APIUser + ":" + rec.APIToken)))
+	}
+	s.addSecret(base64.StdEncoding.EncodeToString([]byte(":" + rec.APIToken)))
+	return s, nil
+}
+
+// guarded is a copy of c that refuses redirects off the api_url's origin:
+// Go drops Authorization on a cross-host redirect, but not GitLab's
+// PRIVATE-TOKEN, and a 307/308 would resend the hook's secret in the body.
+// The caller's own redirect policy still applies on top.
+func (s *session) guarded(c *http.Client) *http.Client {
+	cc := *c
+	own := c.CheckRedirect
+	cc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if !s.sameOrigin(req.URL) {
+			return errors.New("redirect away from api_url's origin refused")
+		}
+		if own != nil {
+			return own(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
+	return &cc
+}
+
+// authFor returns how requests to rec's vendor authenticate.
+func (s *session) authFor(rec integrations.Record) func(*http.Request) {
+	token, user := rec.APIToken, rec.APIUser
+	switch rec.Vendor {
+	case integrations.GitHub:
+		return func(r *http.Request) {
+			r.Header.Set("Authorization", "Bearer "+token)
+			r.Header.Set("Accept", "application/vnd.github+json")
+			r.Header.Set("X-GitHub-Api-Version", "2022-11-28")
+		}
+	case integrations.GitLab:
+		return func(r *http.Request) { r.Header.Set("PRIVATE-TOKEN", token) }
+	case integrations.AzureDevOps:
+		// A personal access token goes as the password with an empty user.
+		return func(r *http.Request) { r.SetBasicAuth("", token) }
+	default: // Bitbucket, Jira: Basic with a user, else a bearer token.
+		if user != "" {
+			return func(r *http.Request) { r.SetBasicAuth(user, token) }
+		}
+		return func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+token) }
+	}
+}
+
+// addSecret adds v, and its URL- and JSON-escaped forms, to what excerpts
+// are scrubbed of.
+func (s *session) addSecret(v string) {
+	if v == "" {
+		return
+	}
+	forms := []string{v, url.QueryEscape(v), url.PathEscape(v)}
+	if j, err := json.Marshal(v); err == nil {
+		forms = append(forms, string(j[1:len(j)-1]))
+	}
+	for _, f := range forms {
+		dup := false
+		for _, have := range s.redact {
+			dup = dup || have == f
+		}
+		if !dup {
+			s.redact = append(s.redact, f)
+		}
+	}
+	// Longest first, so a value containing another is scrubbed whole.
+	for i := 1; i < len(s.redact); i++ {
+		for j := i; j > 0 && len(s.redact[j]) > len(s.redact[j-1]); j-- {
+			s.redact[j], s.redact[j-1] = s.redact[j-1], s.redact[j]
+		}
+	}
+}
+
+// endpoint is the base URL with path elements appended. Elements are
+// escaped one by one, so "group/project" stays one element (group%2Fproject).
+func (s *session) endpoint(query url.Values, elems ...string) *url.URL {
+	u := *s.base
+	raw := u.EscapedPath()
+	for _, e := range elems {
+		raw += "/" + url.PathEscape(e)
+	}
+	p, err := url.PathUnescape(raw)
+	if err != nil { // cannot happen: every element was escaped
+		p = raw
+	}
+	u.Path, u.RawPath = p, raw
+	u.RawQuery = query.Encode()
+	return &u
+}
+
+// sameOrigin reports whether u may receive the API token: only the api_url's
+// own scheme and host do, so a pagination link cannot send it elsewhere.
+func (s *session) sameOrigin(u *url.URL) bool {
+	return u.Scheme == s.base.Scheme && strings.EqualFold(u.Host, s.base.Host) && u.User == nil
+}
+
+// do sends one API request. in, when not nil, is sent as JSON; a 2xx
+// answer is decoded into out when out is not nil. It returns the answer's
+// headers for pagination.
+func (s *session) do(ctx context.Context, op, method string, u *url.URL, in, out any) (http.Header, error) {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return nil, fmt.Errorf("vendorapi: %s: %s: %w", s.rec.Vendor, op, err)
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
+	if err != nil {
+		return nil, fmt.Errorf("vendorapi: %s: %s: %w", s.rec.Vendor, op, ErrBadSetting)
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if req.Header.Get("Accept") == "" {
+		req.Header.Set("Accept", "application/json")
+	}
+	req.Header.Set("User-Agent", "hookgate")
+	s.auth(req)
+	resp, err := s.c.Do(req)
+	if err != nil {
+		return nil, s.transportError(op, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse+1))
+	if err != nil {
+		return nil, s.transportError(op, err)
+	}
+	if len(data) > maxResponse {
+		return nil, &APIError{Vendor: s.rec.Vendor, Op: op, Status: resp.StatusCode, Excerpt: "answer larger than 8 MiB"}
+	}
+	if resp.StatusCode == http.StatusNonAuthoritativeInfo && s.rec.Vendor == integrations.AzureDevOps {
+		// Azure DevOps answers a rejected token with 203 and a sign-in page.
+		return nil, &APIError{Vendor: s.rec.Vendor, Op: op, Status: resp.StatusCode, Excerpt: "a sign-in page: the api_token was not accepted"}
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, &APIError{Vendor: s.rec.Vendor, Op: op, Status: resp.StatusCode, Excerpt: s.excerpt(data)}
+	}
+	if out != nil && len(bytes.TrimSpace(data)) > 0 {
+		if err := json.Unmarshal(data, out); err != nil {
+			return nil, &APIError{Vendor: s.rec.Vendor, Op: op, Status: resp.StatusCode, Excerpt: "answer is not the documented JSON: " + s.excerpt(data)}
+		}
+	}
+	return resp.Header, nil
+}
+
+// transportError reports a failed round trip without the request URL (it
+// could carry a target the operator considers private, and url.Error quotes
+// it whole) but keeps the cause, so errors.Is(err, context.Canceled) works.
+func (s *session) transportError(op string, err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	msg := s.scrub(err.Error())
+	return &transportErr{msg: fmt.Sprintf("vendorapi: %s: %s: %s", s.rec.Vendor, op, msg), cause: err}
+}
+
+type transportErr struct {
+	msg   string
+	cause error
+}
+
+func (e *transportErr) Error() string { return e.msg }
+func (e *transportErr) Unwrap() error { return e.cause }
+
+// tokenParam matches a token query parameter's value in echoed URLs, so a
+// previous Jira token the vendor quotes back is scrubbed too.
+var tokenParam = regexp.MustCompile(`(?i)(token=)[^&\s"'<>\\]+`)
+
+// scrub removes secrets from s.
+func (s *session) scrub(text string) string {
+	for _, v := range s.redact {
+		text = strings.ReplaceAll(text, v, "[redacted]")
+	}
+	return tokenParam.ReplaceAllString(text, "${1}[redacted]")
+}
+
+// excerpt is a short, single-line, scrubbed piece of a vendor's answer.
+func (s *session) excerpt(data []byte) string {
+	// Scrub the whole answer first, so neither the whitespace folding below
+	// nor the cut can leave part of a secret behind.
+	text := strings.Map(func(r rune) rune {
+		if r == utf8.RuneError || unicode.IsControl(r) || unicode.IsSpace(r) {
+			return ' '
+		}
+		return r
+	}, s.scrub(string(data)))
+	text = strings.Join(strings.Fields(text), " ")
+	if len(text) > maxExcerpt {
+		cut := maxExcerpt
+		for cut > 0 && !utf8.RuneStart(text[cut]) {
+			cut--
+		}
+		text = text[:cut] + "…"
+	}
+	return text
+}

@@ -105,7 +105,7 @@ func (h *Handler) commit(ctx context.Context, w http.ResponseWriter, repl *caddy
 	}
 	dup, err := h.app.state.deliveries.Commit(ctx, state.Accepted{
 		Integration: v.rec.ID,
-		DedupeKey:   v.delivery.DeliveryKey,
+		DedupeKey:   dedupeKey(v),
 		DedupeTTL:   time.Duration(h.app.DedupeWindow),
 		Events:      out,
 		Audit:       v.entry,
@@ -121,6 +121,20 @@ func (h *Handler) commit(ctx context.Context, w http.ResponseWriter, repl *caddy
 	}
 	return false, nil
 }
+
+// dedupeKey is the delivery key, except for a ticket delivery, which is
+// deduplicated by its ticket event's id: that id depends only on the
+// integration, ticket, new status and the vendor's change time, so the
+// webhook and the poller's sighting of one change collapse into one.
+func dedupeKey(v *verifiedDelivery) string {
+	if !v.delivery.Vendor.IsCI() && len(v.events) > 0 && v.events[0].Ticket != nil {
+		return ticketDedupeKey(v.events[0].ID)
+	}
+	return v.delivery.DeliveryKey
+}
+
+// ticketDedupeKey is the dedupe key of one ticket event.
+func ticketDedupeKey(eventID string) string { return "ticket:" + eventID }
 
 // passGated hands a verified delivery to the next handler in pure gate
 // mode: a delivery already passed on successfully is answered as a

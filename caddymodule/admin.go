@@ -20,7 +20,7 @@ func init() {
 
 // AdminAPI serves hookgate's routes under /hookgate/ on Caddy's admin
 // endpoint (localhost by default, so Caddy's own admin access controls
-// apply): audit entries and dead letters.
+// apply): audit entries, dead letters and the ticket poller's state.
 type AdminAPI struct {
 	ctx caddy.Context
 }
@@ -45,6 +45,7 @@ func (a *AdminAPI) Routes() []caddy.AdminRoute {
 		{Pattern: "/hookgate/integrations/", Handler: caddy.AdminHandlerFunc(a.integrations)},
 		{Pattern: "/hookgate/deadletter", Handler: caddy.AdminHandlerFunc(a.deadLetters)},
 		{Pattern: "/hookgate/deadletter/redrive", Handler: caddy.AdminHandlerFunc(a.redrive)},
+		{Pattern: "/hookgate/poller", Handler: caddy.AdminHandlerFunc(a.pollerStatus)},
 	}
 }
 
@@ -146,6 +147,26 @@ func (a *AdminAPI) redrive(w http.ResponseWriter, r *http.Request) error {
 		return caddy.APIError{HTTPStatus: http.StatusServiceUnavailable, Err: fmt.Errorf("redriving: %w", err)}
 	}
 	return writeAdminJSON(w, map[string]int{"redriven": n})
+}
+
+// pollerStatus serves GET /hookgate/poller: per integration the cursor,
+// last success, last error and lease holder.
+func (a *AdminAPI) pollerStatus(w http.ResponseWriter, r *http.Request) error {
+	if r.Method != http.MethodGet {
+		return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: errors.New("method not allowed")}
+	}
+	app, err := a.app()
+	if err != nil {
+		return err
+	}
+	if app.poller == nil {
+		return writeAdminJSON(w, map[string]any{"running": false, "integrations": []any{}})
+	}
+	st, err := app.poller.Status(r.Context())
+	if err != nil {
+		return caddy.APIError{HTTPStatus: http.StatusServiceUnavailable, Err: fmt.Errorf("reading poller state: %w", err)}
+	}
+	return writeAdminJSON(w, map[string]any{"running": true, "integrations": nonNil(st)})
 }
 
 func writeAdminJSON(w http.ResponseWriter, v any) error {

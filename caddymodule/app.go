@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hookgate/caddy-hookgate/integrations"
+	"github.com/hookgate/caddy-hookgate/poller"
 	"github.com/hookgate/caddy-hookgate/secretstore"
 	"github.com/hookgate/caddy-hookgate/upstream"
 )
@@ -75,6 +76,9 @@ type App struct {
 	upstream      *upstream.Client
 	stopWorker    context.CancelFunc
 	workerDone    chan struct{}
+	poller        *poller.Poller
+	stopPoller    context.CancelFunc
+	pollerDone    chan struct{}
 }
 
 // CaddyModule returns the Caddy module information.
@@ -192,6 +196,9 @@ func (a *App) Start() error {
 			defer close(a.workerDone)
 			w.Run(ctx)
 		}()
+		if err := a.startPoller(); err != nil {
+			return err
+		}
 	}
 	if a.allowUnsigned {
 		a.logger.Warn("CI_WEBHOOK_ALLOW_UNSIGNED is true: deliveries for integrations WITHOUT a secret are let through unverified, annotated 'unsigned'; integrations with a secret still require a valid signature")
@@ -206,6 +213,11 @@ func (a *App) Start() error {
 // is delivered later (at least once). Pooled clients are released in
 // Cleanup.
 func (a *App) Stop() error {
+	if a.stopPoller != nil {
+		a.stopPoller()
+		<-a.pollerDone
+		a.stopPoller = nil
+	}
 	if a.stopWorker != nil {
 		a.stopWorker()
 		<-a.workerDone

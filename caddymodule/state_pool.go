@@ -23,6 +23,7 @@ type pooledState struct {
 	deliveries state.Deliveries
 	outbox     state.Outbox
 	client     redis.UniversalClient // nil for the in-memory store
+	prefix     string                // Redis key prefix
 }
 
 // Destruct closes the Redis client when the last config using it is gone.
@@ -88,7 +89,7 @@ func loadState(rc *RedisConfig, repl *caddy.Replacer) (*pooledState, string, err
 	val, _, err := statePool.LoadOrNew(key, func() (caddy.Destructor, error) {
 		client := redis.NewUniversalClient(opts)
 		r := state.NewRedis(client, state.RedisOptions{KeyPrefix: prefix})
-		return &pooledState{deliveries: r, outbox: r, client: client}, nil
+		return &pooledState{deliveries: r, outbox: r, client: client, prefix: prefix}, nil
 	})
 	if err != nil {
 		return nil, "", fmt.Errorf("hookgate: redis: %w", err)

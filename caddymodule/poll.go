@@ -1,0 +1,110 @@
+package caddymodule
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/hookgate/caddy-hookgate/events"
+	"github.com/hookgate/caddy-hookgate/integrations"
+	"github.com/hookgate/caddy-hookgate/poller"
+	"github.com/hookgate/caddy-hookgate/state"
+)
+
+// startPoller runs the ticket poller: every poll_interval it asks each
+// active Jira, ServiceNow and ManageEngine integration with API access for
+// what changed, and commits the events like a webhook's. It runs only when
+// events are forwarded: in gate mode they would have nowhere to go.
+func (a *App) startPoller() error {
+	var ps poller.State
+	if a.state.shared() {
+		ps = poller.NewRedisState(a.state.client, a.state.prefix)
+	} else {
+		ps = poller.NewMemoryState(nil)
+	}
+	p, err := poller.New(poller.Config{
+		Lister:   a.pollableRecords,
+		Commit:   a.commitPolled,
+		State:    ps,
+		Interval: time.Duration(a.PollInterval),
+		Logger:   a.logger.Named("poller"),
+	})
+	if err != nil {
+		return fmt.Errorf("hookgate: poller: %w", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = p.Run(ctx)
+	}()
+	a.poller, a.stopPoller, a.pollerDone = p, cancel, done
+	return nil
+}
+
+// pollableRecords lists the integrations the poller visits: static ones
+// and those in Vault (one LIST per poll, never per request).
+func (a *App) pollableRecords(ctx context.Context) ([]integrations.Record, error) {
+	ids := a.static.IDs()
+	if a.vault != nil {
+		vids, err := a.vault.vault.List(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("listing integrations in vault: %w", err)
+		}
+		for _, id := range vids {
+			if !slices.Contains(ids, id) {
+				ids = append(ids, id)
+			}
+		}
+	}
+	var out []integrations.Record
+	for _, id := range ids {
+		rec, err := a.lookup(ctx, id)
+		if err != nil {
+			a.logger.Warn("poller skips an integration it cannot read", zap.String("integration", id), zap.Error(err))
+			continue
+		}
+		if poller.Pollable(rec) {
+			out = append(out, rec)
+		}
+	}
+	return out, nil
+}
+
+// commitPolled stores what the poller found through the same outbox as
+// webhooks. Each event is committed with its ticket event id as dedupe key
+// (see dedupeKey), so the overlap window, repeated polls and a webhook for
+// the same change never deliver an event twice.
+func (a *App) commitPolled(ctx context.Context, rec integrations.Record, evs []events.Event) error {
+	for i := range evs {
+		out, err := outboxEvents(evs[i : i+1])
+		if err != nil {
+			return err
+		}
+		entry := state.AuditEntry{
+			Time:      time.Now().UTC(),
+			Vendor:    string(rec.Vendor),
+			Event:     evs[i].Source.Event,
+			EventID:   evs[i].ID,
+			Action:    "forwarded,poll",
+			Signature: "valid",
+		}
+		if t := evs[i].Ticket; t != nil {
+			entry.Repository = t.Key
+		}
+		if _, err := a.state.deliveries.Commit(ctx, state.Accepted{
+			Integration: rec.ID,
+			DedupeKey:   ticketDedupeKey(evs[i].ID),
+			DedupeTTL:   time.Duration(a.DedupeWindow),
+			Events:      out,
+			Audit:       entry,
+			AuditSize:   a.AuditSize,
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}

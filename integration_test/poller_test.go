@@ -1,0 +1,182 @@
+package integration_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hookgate/caddy-hookgate/integrations"
+	"github.com/hookgate/caddy-hookgate/internal/testcaddy"
+	"github.com/hookgate/caddy-hookgate/internal/testredis"
+)
+
+// fakeJiraCloudAPI is a local HTTP server that answers the two Jira Cloud
+// REST calls the poller makes (GET /rest/api/3/myself and the enhanced
+// search GET /rest/api/3/search/jql with expand=changelog) in their
+// documented shapes. No vendor SaaS is reachable from these machines.
+type fakeJiraCloudAPI struct {
+	*httptest.Server
+	mu       sync.Mutex
+	issues   []map[string]any
+	searches int
+}
+
+func newFakeJiraCloudAPI(t *testing.T) *fakeJiraCloudAPI {
+	f := &fakeJiraCloudAPI{}
+	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, p, ok := r.BasicAuth(); !ok || u != "poller@example.com" || p != "jira-api-token" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		switch r.URL.Path {
+		case "/rest/api/3/myself":
+			_ = json.NewEncoder(w).Encode(map[string]any{"accountId": "5b10", "timeZone": "UTC"})
+		case "/rest/api/3/search/jql":
+			f.searches++
+			_ = json.NewEncoder(w).Encode(map[string]any{"issues": f.issues, "isLast": true})
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(f.Close)
+	return f
+}
+
+// resolve records that an issue moved to Done at at, as Jira shows it.
+func (f *fakeJiraCloudAPI) resolve(key string, at time.Time) {
+	const jiraTime = "2006-01-02T15:04:05.000-0700"
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.issues = append(f.issues, map[string]any{
+		"id": "10457", "key": key,
+		"fields": map[string]any{
+			"status":  map[string]any{"name": "Done", "id": "10002", "statusCategory": map[string]any{"key": "done"}},
+			"updated": at.Format(jiraTime),
+			"comment": map[string]any{"comments": []any{}},
+		},
+		"changelog": map[string]any{"histories": []any{map[string]any{
+			"id": "18001", "created": at.Format(jiraTime),
+			"items": []any{map[string]any{"field": "status", "fromString": "In Progress", "toString": "Done", "to": "10002"}},
+		}}},
+	})
+}
+
+func (f *fakeJiraCloudAPI) searchCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.searches
+}
+
+// TestPollerDeliversWhatTheWebhookMissed: a Jira status change whose
+// webhook never arrived reaches the finding service through the poll
+// (source.via poll, transition retest); the same change then arriving as a
+// webhook is a duplicate, so the finding service sees it once.
+func TestPollerDeliversWhatTheWebhookMissed(t *testing.T) {
+	redisAddr, prefix := testredis.Shared(t)
+	fs := newFindingService(t)
+	jira := newFakeJiraCloudAPI(t)
+	admin := fmt.Sprintf("127.0.0.1:%d", testcaddy.FreePort(t))
+	port := testcaddy.FreePort(t)
+	cfg := fmt.Sprintf(`{
+	admin %s
+	auto_https off
+	persist_config off
+	hookgate {
+		redis {
+			address    %s
+			key_prefix %s
+		}
+		upstream %s {
+			header Authorization "Bearer findings-token"
+		}
+		poll_interval 1s
+		integration jira-poll {
+			vendor    jira
+			scheme    hmac
+			secret    %s
+			api_url   %s
+			api_user  poller@example.com
+			api_token jira-api-token
+		}
+	}
+}
+
+:%d {
+	route /webhooks/* {
+		hookgate
+		respond 202
+	}
+}
+`, admin, redisAddr, prefix, fs.URL, secretFor("jira-poll"), jira.URL, port)
+	testcaddy.Start(t, admin, cfg, nil, fmt.Sprintf("127.0.0.1:%d", port))
+
+	// The first visit only sets the cursor: history is not replayed.
+	var status struct {
+		Running      bool `json:"running"`
+		Integrations []struct {
+			Integration string `json:"integration"`
+			Cursor      string `json:"cursor"`
+			LeaseHolder string `json:"lease_holder"`
+			LastError   string `json:"last_error"`
+		} `json:"integrations"`
+	}
+	eventually(t, 30*time.Second, "the poller's first visit", func() bool {
+		resp, err := http.Get("http://" + admin + "/hookgate/poller")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		_ = json.NewDecoder(resp.Body).Decode(&status)
+		return status.Running && len(status.Integrations) == 1 && status.Integrations[0].Cursor != ""
+	})
+	if st := status.Integrations[0]; st.Integration != "jira-poll" || st.LeaseHolder == "" || st.LastError != "" {
+		t.Fatalf("poller status %+v", st)
+	}
+
+	changedAt := time.Now().UTC().Truncate(time.Second)
+	jira.resolve("SEC-42", changedAt)
+	var polled map[string]any
+	eventually(t, 30*time.Second, "the polled change at the finding service", func() bool {
+		fs.mu.Lock()
+		defer fs.mu.Unlock()
+		for _, ev := range fs.events {
+			if ev["type"] == "ticket.status_changed" {
+				polled = ev
+				return true
+			}
+		}
+		return false
+	})
+	src, _ := polled["source"].(map[string]any)
+	tk, _ := polled["ticket"].(map[string]any)
+	if src["via"] != "poll" || tk["key"] != "SEC-42" || tk["finding_transition"] != "retest" || tk["status_category"] != "done" {
+		t.Fatalf("polled event %v", polled)
+	}
+
+	// The same change as a (late) webhook: same event id, so a duplicate.
+	body := fmt.Sprintf(`{"timestamp":%d,"webhookEvent":"jira:issue_updated","issue":{"id":"10457","key":"SEC-42","fields":{"status":{"name":"Done","id":"10002","statusCategory":{"key":"done"}},"updated":"%s"}},"changelog":{"id":"18001","items":[{"field":"status","fromString":"In Progress","toString":"Done","to":"10002"}]}}`,
+		changedAt.UnixMilli(), changedAt.Format("2006-01-02T15:04:05.000-0700"))
+	resp, _ := do(t, signed(t, fmt.Sprintf("http://127.0.0.1:%d/webhooks/jira/jira-poll", port), integrations.Jira, integrations.SchemeHMAC,
+		secretFor("jira-poll"), []byte(body), map[string]string{"X-Atlassian-Webhook-Identifier": "late-webhook"}))
+	if resp.StatusCode != 200 || resp.Header.Get("X-Hookgate-Duplicate") != "true" {
+		t.Fatalf("the late webhook for a polled change: %d duplicate=%q", resp.StatusCode, resp.Header.Get("X-Hookgate-Duplicate"))
+	}
+	// More polls pass over the same change (overlap window): still once.
+	before := jira.searchCount()
+	eventually(t, 30*time.Second, "two more polls", func() bool { return jira.searchCount() >= before+2 })
+	id, _ := polled["id"].(string)
+	if n := fs.snapshot()[id]; n != 1 {
+		t.Fatalf("event %s acknowledged %d times", id, n)
+	}
+	if !strings.HasPrefix(id, "evt_") {
+		t.Fatalf("event id %q", id)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/hookgate/caddy-hookgate/integrations"
+	"github.com/hookgate/caddy-hookgate/internal/payloads"
 )
 
 // fuzzEvents are event names worth trying per vendor; the fuzzer mutates
@@ -44,7 +45,7 @@ func seedFuzz(f *testing.F, vendors []integrations.Vendor) {
 	dir := filepath.Join("..", "testdata", "payloads")
 	for _, rel := range payloadFiles(f, dir) {
 		folder, _, _ := strings.Cut(rel, "/")
-		v := folderVendor[folder]
+		v := payloads.FolderVendor[folder]
 		idx := -1
 		for i, want := range vendors {
 			if want == v {

@@ -78,10 +78,10 @@ func signed(t testing.TB, url string, v integrations.Vendor, s integrations.Sche
 	for k, vs := range h {
 		req.Header[k] = vs
 	}
+	req.Header.Set("Content-Type", "application/json")
 	for k, v := range extra {
 		req.Header.Set(k, v)
 	}
-	req.Header.Set("Content-Type", "application/json")
 	return req
 }
 

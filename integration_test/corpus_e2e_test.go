@@ -1,0 +1,141 @@
+package integration_test
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hookgate/caddy-hookgate/events"
+	"github.com/hookgate/caddy-hookgate/integrations"
+	"github.com/hookgate/caddy-hookgate/internal/payloads"
+	"github.com/hookgate/caddy-hookgate/internal/testcaddy"
+	"github.com/hookgate/caddy-hookgate/internal/testredis"
+)
+
+// TestCorpusEndToEnd posts every payload file (the shared corpus when
+// HOOKGATE_CORPUS is set, else hookgate's own payloads) through a real
+// Caddy in forward mode, signed as its vendor would, and checks that the
+// finding service receives exactly the events normalization and
+// orchestration yield for it (fan-out counted), each once.
+func TestCorpusEndToEnd(t *testing.T) {
+	root, fromEnv, err := payloads.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := payloads.Files(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatalf("no payload files under %s", root)
+	}
+	folders := map[string]bool{}
+	for _, f := range files {
+		folder, _, _ := strings.Cut(f, "/")
+		folders[folder] = true
+	}
+	names := make([]string, 0, len(folders))
+	for f := range folders {
+		names = append(names, f)
+	}
+	sort.Strings(names)
+	var ints strings.Builder
+	for _, folder := range names {
+		v, ok := payloads.FolderVendor[folder]
+		if !ok {
+			t.Fatalf("folder %q names no vendor", folder)
+		}
+		id := folder + "-corpus"
+		fmt.Fprintf(&ints, "\t\tintegration %s {\n\t\t\tvendor %s\n\t\t\tsecret %s\n\t\t\tscans sast\n\t\t\tpipeline\n\t\t}\n", id, v, secretFor(id))
+	}
+
+	redisAddr, prefix := testredis.Shared(t)
+	fs := newFindingService(t)
+	admin := fmt.Sprintf("127.0.0.1:%d", testcaddy.FreePort(t))
+	port := testcaddy.FreePort(t)
+	cfg := fmt.Sprintf(`{
+	admin %s
+	auto_https off
+	persist_config off
+	hookgate {
+		redis {
+			address    %s
+			key_prefix %s
+		}
+		upstream %s {
+			header Authorization "Bearer findings-token"
+		}
+%s	}
+}
+
+:%d {
+	route /webhooks/* {
+		hookgate
+		respond 202
+	}
+}
+`, admin, redisAddr, prefix, fs.URL, ints.String(), port)
+	testcaddy.Start(t, admin, cfg, nil, fmt.Sprintf("127.0.0.1:%d", port))
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+
+	want := map[string]bool{}
+	ignored := 0
+	for _, rel := range files {
+		body, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(rel)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, h, err := payloads.Headers(rel, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		folder, _, _ := strings.Cut(rel, "/")
+		id := folder + "-corpus"
+		ident := events.Identify(v, v.DefaultScheme(), h, body)
+		d := events.Delivery{Vendor: v, Integration: id, Header: h, Body: body, Identity: ident,
+			DeliveryKey: events.DeliveryKey(id, ident.Delivery, body), Signature: "valid", Via: "webhook", ReceivedAt: time.Now()}
+		evs, skip, _, err := events.Normalize(d)
+		if err != nil {
+			t.Fatalf("%s does not normalize: %v", rel, err)
+		}
+		if skip {
+			ignored++
+		} else {
+			rec := integrations.Record{ID: id, Vendor: v, Active: true, Scans: []string{"sast"}, Pipeline: true}
+			all, _ := events.Orchestrate(rec, evs)
+			for _, e := range all {
+				want[e.ID] = true
+			}
+		}
+		extra := map[string]string{}
+		for k := range h {
+			extra[k] = h.Get(k)
+		}
+		resp, _ := do(t, signed(t, base+v.ReceiverPath(id), v, v.DefaultScheme(), secretFor(id), body, extra))
+		if resp.StatusCode != http.StatusAccepted && resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d", rel, resp.StatusCode)
+		}
+	}
+	t.Logf("%d files from %s (corpus: %v): %d events expected, %d deliveries ignored", len(files), root, fromEnv, len(want), ignored)
+	if len(want) < len(files)/2 {
+		t.Fatalf("only %d events from %d files: the run proves little", len(want), len(files))
+	}
+	eventually(t, 90*time.Second, "every corpus event at the finding service", func() bool { return len(fs.snapshot()) >= len(want) })
+	time.Sleep(300 * time.Millisecond) // let a stray extra delivery show up before counting
+	got := fs.snapshot()
+	for id := range want {
+		if got[id] != 1 {
+			t.Errorf("event %s acknowledged %d times", id, got[id])
+		}
+	}
+	for id := range got {
+		if !want[id] {
+			t.Errorf("unexpected event %s", id)
+		}
+	}
+}

@@ -1,0 +1,192 @@
+// Package payloads finds the webhook payload files tests run over (the
+// shared corpus named by HOOKGATE_CORPUS, or the payloads written for
+// hookgate in testdata/payloads) and the headers a vendor would have sent
+// with each, derived from its folder and file name.
+package payloads
+
+import (
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/hookgate/caddy-hookgate/integrations"
+)
+
+// FolderVendor maps a payload folder to its vendor.
+var FolderVendor = map[string]integrations.Vendor{
+	"github":           integrations.GitHub,
+	"gitlab":           integrations.GitLab,
+	"bitbucket":        integrations.Bitbucket,
+	"bitbucket-server": integrations.Bitbucket,
+	"azuredevops":      integrations.AzureDevOps,
+	"jira":             integrations.Jira,
+	"servicenow":       integrations.ServiceNow,
+	"manageengine":     integrations.ManageEngine,
+	"jenkins":          integrations.Jenkins,
+	"bamboo":           integrations.Bamboo,
+}
+
+// Root is $HOOKGATE_CORPUS (a relative value is resolved against the
+// module root, one level above a package directory, first), or
+// ../testdata/payloads when it is unset; fromEnv says which.
+func Root() (dir string, fromEnv bool, err error) {
+	env := os.Getenv("HOOKGATE_CORPUS")
+	if env == "" {
+		return filepath.Join("..", "testdata", "payloads"), false, nil
+	}
+	candidates := []string{env}
+	if !filepath.IsAbs(env) {
+		candidates = []string{filepath.Join("..", env), env}
+	}
+	for _, c := range candidates {
+		if fi, err := os.Stat(c); err == nil && fi.IsDir() {
+			return c, true, nil
+		}
+	}
+	return "", true, fmt.Errorf("HOOKGATE_CORPUS=%q: no such directory (tried %v)", env, candidates)
+}
+
+// Files lists the payload files under dir as slash paths relative to it:
+// every file inside a vendor folder (README and LICENSE files at the top
+// are not payloads).
+func Files(dir string) ([]string, error) {
+	var out []string
+	err := filepath.WalkDir(dir, func(p string, de fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if de.IsDir() {
+			return nil
+		}
+		rel, _ := filepath.Rel(dir, p)
+		rel = filepath.ToSlash(rel)
+		if strings.Contains(rel, "/") {
+			out = append(out, rel)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Headers are the headers a vendor would have sent with the payload file
+// rel (folder/name): event headers derived from the name (and, for
+// GitLab, the body's object_kind) and a delivery id from the name. A
+// name's `--variant` suffix only tells payloads apart.
+func Headers(rel string, body []byte) (integrations.Vendor, http.Header, error) {
+	folder, name, _ := strings.Cut(rel, "/")
+	v, ok := FolderVendor[folder]
+	if !ok {
+		return "", nil, fmt.Errorf("%s: folder %q names no vendor", rel, folder)
+	}
+	base := strings.TrimSuffix(name, filepath.Ext(name))
+	base, _, _ = strings.Cut(base, "--")
+	h := http.Header{}
+	h.Set("Content-Type", "application/json")
+	switch folder {
+	case "github":
+		h.Set("X-GitHub-Event", githubEventFromName(base))
+		h.Set("X-GitHub-Delivery", "gh-"+base)
+		if strings.HasSuffix(name, ".txt") {
+			h.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+	case "gitlab":
+		var b struct {
+			ObjectKind string `json:"object_kind"`
+		}
+		_ = json.Unmarshal(body, &b)
+		h.Set("X-Gitlab-Event", gitlabHeaderFor(b.ObjectKind))
+		h.Set("X-Gitlab-Event-UUID", "gl-"+base)
+	case "bitbucket":
+		h.Set("X-Event-Key", bitbucketCloudKeyFromName(base))
+		h.Set("X-Request-UUID", "bb-"+base)
+	case "bitbucket-server":
+		key := bitbucketDCKeyFromName(base)
+		var b struct {
+			EventKey string `json:"eventKey"`
+		}
+		if json.Unmarshal(body, &b) == nil && b.EventKey != "" && b.EventKey != key {
+			return "", nil, fmt.Errorf("%s: name gives X-Event-Key %q, body says %q", rel, key, b.EventKey)
+		}
+		h.Set("X-Event-Key", key)
+		h.Set("X-Request-Id", "bbs-"+base)
+	case "jira":
+		h.Set("X-Atlassian-Webhook-Identifier", "jira-"+base)
+	}
+	return v, h, nil
+}
+
+// githubEventFromName: pull-request.json → pull_request; a few corpus names
+// are not event names and are mapped to the event they hold.
+func githubEventFromName(base string) string {
+	switch base {
+	case "pull-request-issue-comment":
+		return "issue_comment"
+	case "repository-edited":
+		return "repository"
+	}
+	return strings.ReplaceAll(base, "-", "_")
+}
+
+// gitlabHeaderFor is the X-Gitlab-Event GitLab sends with an object_kind;
+// bodies without one come from system hooks.
+func gitlabHeaderFor(kind string) string {
+	switch kind {
+	case "":
+		return "System Hook"
+	case "build":
+		return "Job Hook"
+	case "note":
+		return "Note Hook"
+	case "tag_push":
+		return "Tag Push Hook"
+	}
+	words := strings.Split(kind, "_")
+	for i, w := range words {
+		words[i] = strings.ToUpper(w[:1]) + w[1:]
+	}
+	return strings.Join(words, " ") + " Hook"
+}
+
+// bitbucketCloudKeyFromName: repo-push → repo:push, pull-request-created →
+// pullrequest:created; Cloud's names for approvals, merges and declines
+// differ from the file names.
+func bitbucketCloudKeyFromName(base string) string {
+	switch base {
+	case "pull-request-approved":
+		return "pullrequest:approved"
+	case "pull-request-approval-removed":
+		return "pullrequest:unapproved"
+	case "pull-request-merged":
+		return "pullrequest:fulfilled"
+	case "pull-request-declined":
+		return "pullrequest:rejected"
+	case "commit-comment-created":
+		return "repo:commit_comment_created"
+	}
+	for _, p := range []struct{ file, key string }{{"pull-request-", "pullrequest:"}, {"repo-", "repo:"}, {"issue-", "issue:"}} {
+		if rest, ok := strings.CutPrefix(base, p.file); ok {
+			return p.key + strings.ReplaceAll(rest, "-", "_")
+		}
+	}
+	return base
+}
+
+// bitbucketDCKeyFromName: pr-opened → pr:opened, pr-comment-added →
+// pr:comment:added, pr-reviewer-needs-work → pr:reviewer:needs_work,
+// repo-refs-changed → repo:refs_changed, diagnostics-ping →
+// diagnostics:ping.
+func bitbucketDCKeyFromName(base string) string {
+	switch base {
+	case "repo-refs-changed":
+		return "repo:refs_changed"
+	case "pr-from-ref-updated":
+		return "pr:from_ref_updated"
+	case "pr-reviewer-needs-work":
+		return "pr:reviewer:needs_work"
+	}
+	return strings.ReplaceAll(base, "-", ":")
+}

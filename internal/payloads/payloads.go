@@ -74,22 +74,23 @@ func Files(dir string) ([]string, error) {
 
 // Headers are the headers a vendor would have sent with the payload file
 // rel (folder/name): event headers derived from the name (and, for
-// GitLab, the body's object_kind) and a delivery id from the name. A
-// name's `--variant` suffix only tells payloads apart.
+// GitLab, the body's object_kind) and a delivery id unique to the file. A
+// name's `--variant` suffix only tells payloads apart: it is left out of
+// the event name but kept in the delivery id.
 func Headers(rel string, body []byte) (integrations.Vendor, http.Header, error) {
 	folder, name, _ := strings.Cut(rel, "/")
 	v, ok := FolderVendor[folder]
 	if !ok {
 		return "", nil, fmt.Errorf("%s: folder %q names no vendor", rel, folder)
 	}
-	base := strings.TrimSuffix(name, filepath.Ext(name))
-	base, _, _ = strings.Cut(base, "--")
+	file := strings.TrimSuffix(name, filepath.Ext(name))
+	base, _, _ := strings.Cut(file, "--")
 	h := http.Header{}
 	h.Set("Content-Type", "application/json")
 	switch folder {
 	case "github":
 		h.Set("X-GitHub-Event", githubEventFromName(base))
-		h.Set("X-GitHub-Delivery", "gh-"+base)
+		h.Set("X-GitHub-Delivery", "gh-"+file)
 		if strings.HasSuffix(name, ".txt") {
 			h.Set("Content-Type", "application/x-www-form-urlencoded")
 		}
@@ -99,10 +100,10 @@ func Headers(rel string, body []byte) (integrations.Vendor, http.Header, error) 
 		}
 		_ = json.Unmarshal(body, &b)
 		h.Set("X-Gitlab-Event", gitlabHeaderFor(b.ObjectKind))
-		h.Set("X-Gitlab-Event-UUID", "gl-"+base)
+		h.Set("X-Gitlab-Event-UUID", "gl-"+file)
 	case "bitbucket":
 		h.Set("X-Event-Key", bitbucketCloudKeyFromName(base))
-		h.Set("X-Request-UUID", "bb-"+base)
+		h.Set("X-Request-UUID", "bb-"+file)
 	case "bitbucket-server":
 		key := bitbucketDCKeyFromName(base)
 		var b struct {
@@ -112,9 +113,9 @@ func Headers(rel string, body []byte) (integrations.Vendor, http.Header, error) 
 			return "", nil, fmt.Errorf("%s: name gives X-Event-Key %q, body says %q", rel, key, b.EventKey)
 		}
 		h.Set("X-Event-Key", key)
-		h.Set("X-Request-Id", "bbs-"+base)
+		h.Set("X-Request-Id", "bbs-"+file)
 	case "jira":
-		h.Set("X-Atlassian-Webhook-Identifier", "jira-"+base)
+		h.Set("X-Atlassian-Webhook-Identifier", "jira-"+file)
 	}
 	return v, h, nil
 }

@@ -46,6 +46,9 @@ func (a *AdminAPI) Routes() []caddy.AdminRoute {
 		{Pattern: "/hookgate/deadletter", Handler: caddy.AdminHandlerFunc(a.deadLetters)},
 		{Pattern: "/hookgate/deadletter/redrive", Handler: caddy.AdminHandlerFunc(a.redrive)},
 		{Pattern: "/hookgate/poller", Handler: caddy.AdminHandlerFunc(a.pollerStatus)},
+		{Pattern: "/hookgate/integrations", Handler: caddy.AdminHandlerFunc(a.listIntegrations)},
+		{Pattern: "/hookgate/integrations/{id}", Handler: caddy.AdminHandlerFunc(a.integration)},
+		{Pattern: "/hookgate/integrations/{id}/webhook/{action}", Handler: caddy.AdminHandlerFunc(a.webhook)},
 	}
 }
 

@@ -79,6 +79,7 @@ type App struct {
 	poller        *poller.Poller
 	stopPoller    context.CancelFunc
 	pollerDone    chan struct{}
+	lifecycle     *lifecycle
 }
 
 // CaddyModule returns the Caddy module information.
@@ -93,6 +94,7 @@ func (App) CaddyModule() caddy.ModuleInfo {
 // shared Vault store from the pool. It does no network I/O.
 func (a *App) Provision(ctx caddy.Context) error {
 	a.logger = ctx.Logger()
+	a.lifecycle = newLifecycle()
 	repl := caddy.NewReplacer()
 	if a.MaxBody == 0 {
 		a.MaxBody = DefaultMaxBody
@@ -200,6 +202,7 @@ func (a *App) Start() error {
 			return err
 		}
 	}
+	a.startInvalidation()
 	if a.allowUnsigned {
 		a.logger.Warn("CI_WEBHOOK_ALLOW_UNSIGNED is true: deliveries for integrations WITHOUT a secret are let through unverified, annotated 'unsigned'; integrations with a secret still require a valid signature")
 	}
@@ -213,6 +216,7 @@ func (a *App) Start() error {
 // is delivered later (at least once). Pooled clients are released in
 // Cleanup.
 func (a *App) Stop() error {
+	a.stopInvalidation()
 	if a.stopPoller != nil {
 		a.stopPoller()
 		<-a.pollerDone

@@ -1,0 +1,49 @@
+package caddymodule
+
+import (
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hookgate/caddy-hookgate/events"
+	"github.com/hookgate/caddy-hookgate/integrations"
+	"github.com/hookgate/caddy-hookgate/verifiers"
+)
+
+// TestSendTestSamples: each vendor's send-test delivery verifies under
+// every scheme of the vendor and normalizes without error, so it reaches
+// the next handler instead of a 400.
+func TestSendTestSamples(t *testing.T) {
+	now := time.Now()
+	for _, v := range integrations.Vendors() {
+		for _, s := range []integrations.Scheme{integrations.SchemeHMAC, integrations.SchemeHMACSHA1, integrations.SchemeToken,
+			integrations.SchemeSigning, integrations.SchemeBearer, integrations.SchemeBasic} {
+			if !v.Supports(s) {
+				continue
+			}
+			secret, err := newSecret(v, s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req, err := sendTestRequest(v, s, []byte(secret), "http://127.0.0.1:1/"+strings.TrimPrefix(v.ReceiverPath("x"), "/"), now)
+			if err != nil {
+				t.Fatalf("%s/%s: %v", v, s, err)
+			}
+			body, _ := io.ReadAll(req.Body)
+			if strings.Contains(string(body), "{delivery}") {
+				t.Fatalf("%s: placeholder left in the body", v)
+			}
+			vd := verifiers.Verify(v, s, verifiers.Delivery{Header: req.Header, RawQuery: req.URL.RawQuery, Now: now}, body, verifiers.Secrets{Current: []byte(secret)})
+			if !vd.OK() {
+				t.Errorf("%s/%s: sample does not verify: %s", v, s, vd.Reason)
+			}
+			ident := events.Identify(v, s, req.Header, body)
+			_, _, _, err = events.Normalize(events.Delivery{Vendor: v, Integration: "x", Header: req.Header, Body: body, Identity: ident,
+				DeliveryKey: events.DeliveryKey("x", ident.Delivery, body), Signature: "valid", Via: "webhook", ReceivedAt: now})
+			if err != nil {
+				t.Errorf("%s: sample does not normalize: %v", v, err)
+			}
+		}
+	}
+}

@@ -1,0 +1,124 @@
+package caddymodule
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"maps"
+	"time"
+
+	"github.com/hookgate/caddy-hookgate/integrations"
+)
+
+// secretBytes is how much randomness a generated secret carries.
+const secretBytes = 32
+
+// newSecret returns a fresh webhook secret from crypto/rand in the form
+// the vendor expects under scheme: a UUID v4 for Bamboo (its token field
+// is a UUID), `whsec_` and base64 for Standard Webhooks (GitLab signing
+// tokens), and 64 hex digits for every HMAC and token scheme.
+func newSecret(v integrations.Vendor, s integrations.Scheme) (string, error) {
+	var b [secretBytes]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("reading crypto/rand: %w", err)
+	}
+	switch {
+	case v == integrations.Bamboo:
+		return uuidV4(b), nil
+	case s == integrations.SchemeSigning:
+		return "whsec_" + base64.StdEncoding.EncodeToString(b[:]), nil
+	default:
+		return hex.EncodeToString(b[:]), nil
+	}
+}
+
+// uuidV4 formats the first 16 bytes of b as a random (version 4, variant
+// RFC 9562) UUID.
+func uuidV4(b [secretBytes]byte) string {
+	u := b[:16]
+	u[6] = (u[6] & 0x0f) | 0x40
+	u[8] = (u[8] & 0x3f) | 0x80
+	h := hex.EncodeToString(u)
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// recordData is rec as a Vault KV v2 data map, the inverse of
+// integrations.FromData for every field it knows. Defaults are left out,
+// and so is a previous secret whose overlap ended before now. Lists are
+// []any, the shape FromData reads back.
+func recordData(rec integrations.Record, now time.Time) map[string]any {
+	d := map[string]any{"vendor": string(rec.Vendor)}
+	str := func(k, v string) {
+		if v != "" {
+			d[k] = v
+		}
+	}
+	list := func(k string, v []string) {
+		if len(v) == 0 {
+			return
+		}
+		l := make([]any, len(v))
+		for i, s := range v {
+			l[i] = s
+		}
+		d[k] = l
+	}
+	str("secret", rec.Secret)
+	if rec.PreviousActive(now) {
+		d["previous_secret"] = rec.PreviousSecret
+		d["previous_valid_until"] = rec.PreviousValidUntil.UTC().Format(time.RFC3339)
+	}
+	str("scheme", string(rec.Scheme))
+	if !rec.Active {
+		d["active"] = false
+	}
+	if rec.AutoCloseOnResolve {
+		d["auto_close_on_resolve"] = true
+	}
+	list("branches", rec.Branches)
+	list("scans", rec.Scans)
+	if rec.Pipeline {
+		d["pipeline"] = true
+	}
+	str("api_url", rec.APIURL)
+	str("api_user", rec.APIUser)
+	str("api_token", rec.APIToken)
+	str("target", rec.Target)
+	list("done_states", rec.DoneStates)
+	return d
+}
+
+// settingKeys are the record fields PUT may change. The webhook secret
+// and its rotation state are not among them: only regenerate writes those.
+var settingKeys = map[string]bool{
+	"vendor": true, "scheme": true, "active": true, "auto_close_on_resolve": true,
+	"branches": true, "scans": true, "pipeline": true, "api_url": true,
+	"api_user": true, "api_token": true, "target": true, "done_states": true,
+}
+
+// secretKeys are refused by PUT.
+var secretKeys = map[string]bool{"secret": true, "previous_secret": true, "previous_valid_until": true}
+
+// mergeSettings applies a PUT body to the current data: a key set to null
+// returns that setting to its default. It refuses secret fields and keys
+// that are no setting, so a typo cannot pass silently.
+func mergeSettings(current, settings map[string]any) (map[string]any, error) {
+	out := maps.Clone(current)
+	if out == nil {
+		out = map[string]any{}
+	}
+	for k, v := range settings {
+		switch {
+		case secretKeys[k]:
+			return nil, fmt.Errorf("%s cannot be set here: use webhook/regenerate", k)
+		case !settingKeys[k]:
+			return nil, fmt.Errorf("unknown setting %q", k)
+		case v == nil:
+			delete(out, k)
+		default:
+			out[k] = v
+		}
+	}
+	return out, nil
+}

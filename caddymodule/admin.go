@@ -20,7 +20,8 @@ func init() {
 
 // AdminAPI serves hookgate's routes under /hookgate/ on Caddy's admin
 // endpoint (localhost by default, so Caddy's own admin access controls
-// apply): audit entries, dead letters and the ticket poller's state.
+// apply): integrations and their secret lifecycle, audit entries, dead
+// letters and the ticket poller's state.
 type AdminAPI struct {
 	ctx caddy.Context
 }

@@ -91,6 +91,10 @@ type Poller struct {
 	leases  map[string]Lease       // integration -> lease this instance holds
 	backoff map[string]backoffInfo // integration -> failures and next attempt
 	zones   map[string]*time.Location
+	busy    map[string]bool // integration -> a visit is in flight
+
+	// running tracks the visits Run started, so it can wait for them.
+	running sync.WaitGroup
 }
 
 type backoffInfo struct {
@@ -185,13 +189,18 @@ func (p *Poller) Instance() string { return p.cfg.Instance }
 // the leases it holds. It returns ctx's error.
 func (p *Poller) Run(ctx context.Context) error {
 	defer func() {
+		p.running.Wait()
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
 		p.Release(rctx)
 	}()
+	sem := make(chan struct{}, p.cfg.Concurrency)
 	for {
-		if err := p.PollOnce(ctx); err != nil && ctx.Err() == nil {
-			p.cfg.Logger.Warn("ticket poll had failures", zap.Error(err))
+		// Each integration's visit runs on its own: one that is slow (a
+		// vendor that hangs until the request timeout) is skipped while in
+		// flight instead of holding up every other integration's next poll.
+		if err := p.startVisits(ctx, sem); err != nil && ctx.Err() == nil {
+			p.cfg.Logger.Warn("ticket poll could not start", zap.Error(err))
 		}
 		jitter := 0.9 + 0.2*rand.Float64()
 		t := time.NewTimer(time.Duration(float64(p.cfg.Interval) * jitter))
@@ -224,19 +233,10 @@ func (p *Poller) Release(ctx context.Context) {
 // released. It returns the Lister's error, or the visits' errors joined
 // (each also recorded in the integration's status).
 func (p *Poller) PollOnce(ctx context.Context) error {
-	recs, err := p.cfg.Lister(ctx)
+	todo, err := p.pollable(ctx)
 	if err != nil {
-		return fmt.Errorf("poller: listing integrations: %w", err)
+		return err
 	}
-	listed := map[string]bool{}
-	var todo []integrations.Record
-	for _, r := range recs {
-		if Pollable(r) && !listed[r.ID] {
-			listed[r.ID] = true
-			todo = append(todo, r)
-		}
-	}
-	p.releaseUnlisted(ctx, listed)
 
 	var (
 		wg   sync.WaitGroup
@@ -520,4 +520,73 @@ func capError(s string) string {
 		return strings.ToValidUTF8(s[:maxErrorLen], "")
 	}
 	return s
+}
+
+// startVisits starts a visit for every pollable integration that has none
+// in flight, at most cap(sem) at once across cycles, and returns without
+// waiting for them.
+func (p *Poller) startVisits(ctx context.Context, sem chan struct{}) error {
+	todo, err := p.pollable(ctx)
+	if err != nil {
+		return err
+	}
+	for _, rec := range todo {
+		if !p.claim(rec.ID) {
+			continue
+		}
+		p.running.Add(1)
+		go func() {
+			defer p.running.Done()
+			defer p.unclaim(rec.ID)
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			defer func() { <-sem }()
+			if err := p.visit(ctx, rec); err != nil && ctx.Err() == nil {
+				p.cfg.Logger.Warn("ticket poll failed", zap.String("integration", rec.ID), zap.Error(err))
+			}
+		}()
+	}
+	return nil
+}
+
+// claim marks an integration's visit in flight; false if one already is.
+func (p *Poller) claim(id string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.busy == nil {
+		p.busy = map[string]bool{}
+	}
+	if p.busy[id] {
+		return false
+	}
+	p.busy[id] = true
+	return true
+}
+
+func (p *Poller) unclaim(id string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.busy, id)
+}
+
+// pollable lists the integrations to visit and releases the leases of
+// those that dropped out.
+func (p *Poller) pollable(ctx context.Context) ([]integrations.Record, error) {
+	recs, err := p.cfg.Lister(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("poller: listing integrations: %w", err)
+	}
+	listed := map[string]bool{}
+	var todo []integrations.Record
+	for _, r := range recs {
+		if Pollable(r) && !listed[r.ID] {
+			listed[r.ID] = true
+			todo = append(todo, r)
+		}
+	}
+	p.releaseUnlisted(ctx, listed)
+	return todo, nil
 }

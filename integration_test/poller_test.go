@@ -78,7 +78,9 @@ func (f *fakeJiraCloudAPI) searchCount() int {
 // TestPollerDeliversWhatTheWebhookMissed: a Jira status change whose
 // webhook never arrived reaches the finding service through the poll
 // (source.via poll, transition retest); the same change then arriving as a
-// webhook is a duplicate, so the finding service sees it once.
+// webhook is a duplicate, and a change delivered by webhook first is not
+// delivered again when the poll sees it: the finding service sees each
+// change once.
 func TestPollerDeliversWhatTheWebhookMissed(t *testing.T) {
 	redisAddr, prefix := testredis.Shared(t)
 	fs := newFindingService(t)
@@ -169,12 +171,41 @@ func TestPollerDeliversWhatTheWebhookMissed(t *testing.T) {
 	if resp.StatusCode != 200 || resp.Header.Get("X-Hookgate-Duplicate") != "true" {
 		t.Fatalf("the late webhook for a polled change: %d duplicate=%q", resp.StatusCode, resp.Header.Get("X-Hookgate-Duplicate"))
 	}
-	// More polls pass over the same change (overlap window): still once.
+	// The other order: a change delivered by webhook first, then seen by
+	// the poll, is not delivered again.
+	hookedAt := changedAt.Add(time.Second)
+	body2 := fmt.Sprintf(`{"timestamp":%d,"webhookEvent":"jira:issue_updated","issue":{"id":"10458","key":"SEC-43","fields":{"status":{"name":"Done","id":"10002","statusCategory":{"key":"done"}},"updated":"%s"}},"changelog":{"id":"18001","items":[{"field":"status","fromString":"In Progress","toString":"Done","to":"10002"}]}}`,
+		hookedAt.UnixMilli(), hookedAt.Format("2006-01-02T15:04:05.000-0700"))
+	resp, _ = do(t, signed(t, fmt.Sprintf("http://127.0.0.1:%d/webhooks/jira/jira-poll", port), integrations.Jira, integrations.SchemeHMAC,
+		secretFor("jira-poll"), []byte(body2), map[string]string{"X-Atlassian-Webhook-Identifier": "first-webhook"}))
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("the webhook for SEC-43: %d", resp.StatusCode)
+	}
+	var hooked string
+	eventually(t, 30*time.Second, "the webhook's change at the finding service", func() bool {
+		fs.mu.Lock()
+		defer fs.mu.Unlock()
+		for id, ev := range fs.events {
+			if tk, _ := ev["ticket"].(map[string]any); tk["key"] == "SEC-43" {
+				hooked = id
+				return true
+			}
+		}
+		return false
+	})
+	jira.resolve("SEC-43", hookedAt)
+
+	// More polls pass over both changes (overlap window): each still once.
 	before := jira.searchCount()
-	eventually(t, 30*time.Second, "two more polls", func() bool { return jira.searchCount() >= before+2 })
+	eventually(t, 30*time.Second, "three more polls", func() bool { return jira.searchCount() >= before+3 })
 	id, _ := polled["id"].(string)
-	if n := fs.snapshot()[id]; n != 1 {
-		t.Fatalf("event %s acknowledged %d times", id, n)
+	for _, e := range []string{id, hooked} {
+		if n := fs.snapshot()[e]; n != 1 {
+			t.Fatalf("event %s acknowledged %d times", e, n)
+		}
+	}
+	if len(fs.snapshot()) != 2 {
+		t.Fatalf("%d events at the finding service, want 2", len(fs.snapshot()))
 	}
 	if !strings.HasPrefix(id, "evt_") {
 		t.Fatalf("event id %q", id)

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"hash"
+	"net/http"
 	"sync"
 	"time"
 
@@ -180,13 +181,8 @@ func (c *Check) settleSecret(got []byte, sec Secrets) {
 }
 
 func (c *Check) resetAuthorization(r rule, d Delivery, sec Secrets) {
-	val, missing, reason := headerValue(d.Header, hdrAuthorization)
-	switch {
-	case reason != "":
-		c.settle(Invalid, reason)
-		return
-	case missing:
-		c.settle(Missing, ReasonAuthorizationMissing)
+	val, ok := c.requireHeader(d.Header, hdrAuthorization, ReasonAuthorizationMissing)
+	if !ok {
 		return
 	}
 	scheme, cred, ok := parseAuthorization(val)
@@ -216,13 +212,8 @@ func (c *Check) resetAuthorization(r rule, d Delivery, sec Secrets) {
 }
 
 func (c *Check) resetMethodHex(r rule, d Delivery, sec Secrets) {
-	val, missing, reason := headerValue(d.Header, r.header)
-	switch {
-	case reason != "":
-		c.settle(Invalid, reason)
-		return
-	case missing:
-		c.settle(Missing, ReasonSignatureMissing)
+	val, ok := c.requireHeader(d.Header, r.header, ReasonSignatureMissing)
+	if !ok {
 		return
 	}
 	a, digest, ok := parseMethodHex(val)
@@ -242,13 +233,8 @@ func (c *Check) resetMethodHex(r rule, d Delivery, sec Secrets) {
 }
 
 func (c *Check) resetBase64MAC(r rule, d Delivery, sec Secrets) {
-	val, missing, reason := headerValue(d.Header, r.header)
-	switch {
-	case reason != "":
-		c.settle(Invalid, reason)
-		return
-	case missing:
-		c.settle(Missing, ReasonSignatureMissing)
+	val, ok := c.requireHeader(d.Header, r.header, ReasonSignatureMissing)
+	if !ok {
 		return
 	}
 	if !decodeBase64SHA256(&c.want, val) {
@@ -260,13 +246,8 @@ func (c *Check) resetBase64MAC(r rule, d Delivery, sec Secrets) {
 }
 
 func (c *Check) resetStdWebhooks(d Delivery, sec Secrets) {
-	sig, missing, reason := headerValue(d.Header, hdrWebhookSignature)
-	switch {
-	case reason != "":
-		c.settle(Invalid, reason)
-		return
-	case missing:
-		c.settle(Missing, ReasonSignatureMissing)
+	sig, ok := c.requireHeader(d.Header, hdrWebhookSignature, ReasonSignatureMissing)
+	if !ok {
 		return
 	}
 	id, idMissing, reason := headerValue(d.Header, hdrWebhookID)
@@ -394,4 +375,20 @@ func equalFoldASCII(a, b string) bool {
 		}
 	}
 	return true
+}
+
+// requireHeader reads a credential header and settles the verdict when it
+// is absent (Missing, with missingReason) or unusable (Invalid); ok means
+// verification goes on with the value.
+func (c *Check) requireHeader(h http.Header, name, missingReason string) (val string, ok bool) {
+	val, missing, reason := headerValue(h, name)
+	switch {
+	case reason != "":
+		c.settle(Invalid, reason)
+		return "", false
+	case missing:
+		c.settle(Missing, missingReason)
+		return "", false
+	}
+	return val, true
 }

@@ -8,51 +8,20 @@ import (
 	"testing"
 
 	"github.com/hookgate/caddy-hookgate/integrations"
+	"github.com/hookgate/caddy-hookgate/internal/payloads"
 )
-
-// corpusVendor maps a corpus folder to the vendor whose schemes sign it.
-var corpusVendor = map[string]integrations.Vendor{
-	"github":           integrations.GitHub,
-	"gitlab":           integrations.GitLab,
-	"bitbucket":        integrations.Bitbucket,
-	"bitbucket-server": integrations.Bitbucket,
-	"azuredevops":      integrations.AzureDevOps,
-	"jira":             integrations.Jira,
-	"servicenow":       integrations.ServiceNow,
-	"manageengine":     integrations.ManageEngine,
-	"jenkins":          integrations.Jenkins,
-	"bamboo":           integrations.Bamboo,
-}
-
-// corpusDir is $HOOKGATE_CORPUS, or the payloads written for hookgate. A
-// relative HOOKGATE_CORPUS is tried against the package directory and then
-// against the module root, since CI names it from the root.
-func corpusDir(t *testing.T) (dir string, fromEnv bool) {
-	env := os.Getenv("HOOKGATE_CORPUS")
-	if env == "" {
-		return filepath.Join("..", "testdata", "payloads"), false
-	}
-	candidates := []string{env}
-	if !filepath.IsAbs(env) {
-		candidates = append(candidates, filepath.Join("..", env))
-	}
-	for _, c := range candidates {
-		if fi, err := os.Stat(c); err == nil && fi.IsDir() {
-			return c, true
-		}
-	}
-	t.Fatalf("HOOKGATE_CORPUS=%q: no such directory (tried %v)", env, candidates)
-	return "", true
-}
 
 // TestCorpusConformance signs every payload's exact file bytes for every
 // scheme of its folder's vendor and checks that Verify accepts them, and
 // that one flipped byte fails every body MAC.
 func TestCorpusConformance(t *testing.T) {
-	dir, fromEnv := corpusDir(t)
+	dir, fromEnv, err := payloads.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
 	files := 0
 	seen := map[integrations.Vendor]bool{}
-	err := filepath.WalkDir(dir, func(path string, de fs.DirEntry, err error) error {
+	err = filepath.WalkDir(dir, func(path string, de fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -61,7 +30,7 @@ func TestCorpusConformance(t *testing.T) {
 		}
 		rel, _ := filepath.Rel(dir, path)
 		folder, _, _ := strings.Cut(filepath.ToSlash(rel), "/")
-		v, ok := corpusVendor[folder]
+		v, ok := payloads.FolderVendor[folder]
 		if !ok {
 			t.Logf("skipping %s: folder %q names no vendor", rel, folder)
 			return nil

@@ -136,6 +136,12 @@ func (a *App) Provision(ctx caddy.Context) error {
 		a.vault, a.vaultKey = pv, key
 	}
 
+	if reg := ctx.GetMetricsRegistry(); reg != nil {
+		if err := reg.Register(newPollLag(a)); err != nil {
+			return fmt.Errorf("hookgate: registering metrics: %w", err)
+		}
+	}
+
 	st, key, err := loadState(a.Redis, repl)
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package integration_test
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -163,6 +164,17 @@ func TestPollerDeliversWhatTheWebhookMissed(t *testing.T) {
 		t.Fatalf("polled event %v", polled)
 	}
 
+	// Poll lag is a metric with the vendor as its only label.
+	mresp, err := http.Get("http://" + admin + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(mresp.Body)
+	mresp.Body.Close()
+	if !strings.Contains(string(metrics), `caddy_hookgate_poll_lag_seconds{vendor="jira"}`) || strings.Contains(string(metrics), "jira-poll") {
+		t.Fatalf("poll lag metric missing or labelled with an integration id:\n%s", grepLines(string(metrics), "hookgate"))
+	}
+
 	// The same change as a (late) webhook: same event id, so a duplicate.
 	body := fmt.Sprintf(`{"timestamp":%d,"webhookEvent":"jira:issue_updated","issue":{"id":"10457","key":"SEC-42","fields":{"status":{"name":"Done","id":"10002","statusCategory":{"key":"done"}},"updated":"%s"}},"changelog":{"id":"18001","items":[{"field":"status","fromString":"In Progress","toString":"Done","to":"10002"}]}}`,
 		changedAt.UnixMilli(), changedAt.Format("2006-01-02T15:04:05.000-0700"))
@@ -210,4 +222,15 @@ func TestPollerDeliversWhatTheWebhookMissed(t *testing.T) {
 	if !strings.HasPrefix(id, "evt_") {
 		t.Fatalf("event id %q", id)
 	}
+}
+
+// grepLines returns the lines of text that contain sub.
+func grepLines(text, sub string) string {
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

@@ -2,6 +2,7 @@ package secretstore
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -286,8 +287,8 @@ func (v *Vault) renewToken(ctx context.Context, used string) error {
 	if v.closed {
 		return errVaultClosed
 	}
-	if v.token != used {
-		return nil
+	if subtle.ConstantTimeCompare([]byte(v.token), []byte(used)) != 1 {
+		return nil // another request already replaced it
 	}
 	return v.obtainLocked(ctx)
 }

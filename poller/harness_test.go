@@ -2,79 +2,25 @@ package poller
 
 import (
 	"context"
-	crand "crypto/rand"
-	"encoding/hex"
 	"os"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/hookgate/caddy-hookgate/internal/testredis"
+
 	"github.com/hookgate/caddy-hookgate/events"
 	"github.com/hookgate/caddy-hookgate/integrations"
 )
 
-// newTestClient connects to HOOKGATE_REDIS (host:port or redis:// URL),
-// else 127.0.0.1:6379. An unreachable Redis fails the test, never skips it.
-func newTestClient(t testing.TB) redis.UniversalClient {
-	t.Helper()
-	addr := os.Getenv("HOOKGATE_REDIS")
-	if addr == "" {
-		addr = "127.0.0.1:6379"
-	}
-	opts := &redis.UniversalOptions{Addrs: []string{addr}}
-	if strings.Contains(addr, "://") {
-		o, err := redis.ParseURL(addr)
-		if err != nil {
-			t.Fatalf("HOOKGATE_REDIS: %v", err)
-		}
-		opts = &redis.UniversalOptions{Addrs: []string{o.Addr}, Username: o.Username, Password: o.Password, DB: o.DB}
-	}
-	c := redis.NewUniversalClient(opts)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	if err := c.Ping(ctx).Err(); err != nil {
-		c.Close()
-		t.Fatalf("Redis at %v unreachable (run `make redis` or set HOOKGATE_REDIS): %v", opts.Addrs, err)
-	}
-	return c
-}
-
 // newTestRedisState returns RedisState under a fresh key prefix whose keys
 // are deleted when the test ends.
 func newTestRedisState(t testing.TB) (*RedisState, redis.UniversalClient, string) {
-	c := newTestClient(t)
-	b := make([]byte, 8)
-	_, _ = crand.Read(b)
-	prefix := "hgtest:" + hex.EncodeToString(b) + ":"
-	t.Cleanup(func() {
-		deleteKeys(t, c, prefix)
-		c.Close()
-	})
+	c := testredis.Client(t)
+	prefix := testredis.Prefix(t, c)
 	return NewRedisState(c, prefix), c, prefix
-}
-
-func deleteKeys(t testing.TB, c redis.UniversalClient, prefix string) {
-	ctx := context.Background()
-	var cursor uint64
-	for {
-		keys, next, err := c.Scan(ctx, cursor, prefix+"*", 1000).Result()
-		if err != nil {
-			t.Errorf("cleaning up %s: %v", prefix, err)
-			return
-		}
-		if len(keys) > 0 {
-			if err := c.Del(ctx, keys...).Err(); err != nil {
-				t.Errorf("cleaning up %s: %v", prefix, err)
-				return
-			}
-		}
-		if cursor = next; cursor == 0 {
-			return
-		}
-	}
 }
 
 // testClock is the injected clock.

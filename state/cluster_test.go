@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/hookgate/caddy-hookgate/internal/testredis"
 )
 
 // startRedisCluster runs a three-master Redis Cluster of its own and
@@ -92,7 +94,7 @@ func TestRedisClusterConformance(t *testing.T) {
 		t.Cleanup(func() { c.Close() })
 		var offset atomic.Int64
 		now := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
-		r := NewRedis(c, RedisOptions{KeyPrefix: testPrefix(), Now: now})
+		r := NewRedis(c, RedisOptions{KeyPrefix: testredis.NewPrefix(), Now: now})
 		return &harness{
 			d:       r,
 			o:       r,

@@ -2,90 +2,23 @@ package state
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/hookgate/caddy-hookgate/internal/testredis"
 )
-
-// testRedisAddr is the Redis the tests use: HOOKGATE_REDIS (host:port or
-// a redis:// URL), else 127.0.0.1:6379.
-func testRedisOptions(t testing.TB) *redis.UniversalOptions {
-	addr := os.Getenv("HOOKGATE_REDIS")
-	if addr == "" {
-		addr = "127.0.0.1:6379"
-	}
-	if strings.Contains(addr, "://") {
-		o, err := redis.ParseURL(addr)
-		if err != nil {
-			t.Fatalf("HOOKGATE_REDIS: %v", err)
-		}
-		return &redis.UniversalOptions{Addrs: []string{o.Addr}, Username: o.Username, Password: o.Password, DB: o.DB}
-	}
-	return &redis.UniversalOptions{Addrs: []string{addr}}
-}
-
-// newTestClient connects to the test Redis; an unreachable Redis fails the
-// test, never skips it.
-func newTestClient(t testing.TB) redis.UniversalClient {
-	t.Helper()
-	opts := testRedisOptions(t)
-	c := redis.NewUniversalClient(opts)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	if err := c.Ping(ctx).Err(); err != nil {
-		c.Close()
-		t.Fatalf("Redis at %v unreachable (run `make redis` or set HOOKGATE_REDIS): %v", opts.Addrs, err)
-	}
-	return c
-}
-
-// testPrefix is a key prefix no other test run uses.
-func testPrefix() string {
-	b := make([]byte, 8)
-	rand.Read(b)
-	return "hgtest:" + hex.EncodeToString(b) + ":"
-}
-
-// deleteKeys removes every key under prefix.
-func deleteKeys(t testing.TB, c redis.UniversalClient, prefix string) {
-	t.Helper()
-	ctx := context.Background()
-	var cursor uint64
-	for {
-		keys, next, err := c.Scan(ctx, cursor, prefix+"*", 1000).Result()
-		if err != nil {
-			t.Errorf("cleaning up %s: %v", prefix, err)
-			return
-		}
-		if len(keys) > 0 {
-			if err := c.Del(ctx, keys...).Err(); err != nil {
-				t.Errorf("cleaning up %s: %v", prefix, err)
-				return
-			}
-		}
-		if cursor = next; cursor == 0 {
-			return
-		}
-	}
-}
 
 // newTestRedis returns a Redis store under a fresh prefix, its client and
 // prefix, deleting its keys when the test ends.
 func newTestRedis(t testing.TB, now func() time.Time) (*Redis, redis.UniversalClient, string) {
-	c := newTestClient(t)
-	prefix := testPrefix()
-	t.Cleanup(func() {
-		deleteKeys(t, c, prefix)
-		c.Close()
-	})
+	c := testredis.Client(t)
+	prefix := testredis.Prefix(t, c)
 	return NewRedis(c, RedisOptions{KeyPrefix: prefix, Now: now}), c, prefix
 }
 

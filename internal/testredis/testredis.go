@@ -14,39 +14,86 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 )
 
-// Shared returns the address of the shared Redis and a fresh key prefix;
-// keys under the prefix are deleted when the test ends. The test fails,
-// never skips, when that Redis does not answer.
-func Shared(t testing.TB) (addr, prefix string) {
+// Options are the shared Redis's client options: HOOKGATE_REDIS as
+// host:port or a redis:// URL, default 127.0.0.1:6379.
+func Options(t testing.TB) *redis.UniversalOptions {
 	t.Helper()
-	addr = os.Getenv("HOOKGATE_REDIS")
+	addr := os.Getenv("HOOKGATE_REDIS")
 	if addr == "" {
 		addr = "127.0.0.1:6379"
 	}
-	c := redis.NewClient(&redis.Options{Addr: addr})
+	if strings.Contains(addr, "://") {
+		o, err := redis.ParseURL(addr)
+		if err != nil {
+			t.Fatalf("HOOKGATE_REDIS: %v", err)
+		}
+		return &redis.UniversalOptions{Addrs: []string{o.Addr}, Username: o.Username, Password: o.Password, DB: o.DB}
+	}
+	return &redis.UniversalOptions{Addrs: []string{addr}}
+}
+
+// Client connects to the shared Redis and closes the client when the test
+// ends. The test fails, never skips, when that Redis does not answer.
+func Client(t testing.TB) redis.UniversalClient {
+	t.Helper()
+	opts := Options(t)
+	c := redis.NewUniversalClient(opts)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	if err := c.Ping(ctx).Err(); err != nil {
 		c.Close()
-		t.Fatalf("testredis: no Redis at %s (make test starts one): %v", addr, err)
+		t.Fatalf("testredis: no Redis at %v (make test starts one, or set HOOKGATE_REDIS): %v", opts.Addrs, err)
 	}
-	prefix = "hgtest-" + randomHex(6) + ":"
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// NewPrefix is a key prefix no other test run uses.
+func NewPrefix() string { return "hgtest-" + randomHex(8) + ":" }
+
+// Prefix is a fresh key prefix whose keys are deleted from c when the test
+// ends (before c is closed, when c came from Client).
+func Prefix(t testing.TB, c redis.UniversalClient) string {
+	t.Helper()
+	prefix := NewPrefix()
 	t.Cleanup(func() {
-		defer c.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		iter := c.Scan(ctx, 0, prefix+"*", 1000).Iterator()
-		for iter.Next(ctx) {
-			c.Del(ctx, iter.Val())
+		var cursor uint64
+		for {
+			keys, next, err := c.Scan(ctx, cursor, prefix+"*", 1000).Result()
+			if err != nil {
+				t.Errorf("testredis: cleaning up %s: %v", prefix, err)
+				return
+			}
+			if len(keys) > 0 {
+				if err := c.Del(ctx, keys...).Err(); err != nil {
+					t.Errorf("testredis: cleaning up %s: %v", prefix, err)
+					return
+				}
+			}
+			if cursor = next; cursor == 0 {
+				return
+			}
 		}
 	})
-	return addr, prefix
+	return prefix
+}
+
+// Shared returns the address of the shared Redis and a fresh key prefix
+// whose keys are deleted when the test ends, for a Caddy process the test
+// starts on it.
+func Shared(t testing.TB) (addr, prefix string) {
+	t.Helper()
+	c := Client(t)
+	return Options(t).Addrs[0], Prefix(t, c)
 }
 
 // Server is a private redis-server process.

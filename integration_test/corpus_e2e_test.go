@@ -13,7 +13,6 @@ import (
 	"github.com/hookgate/caddy-hookgate/events"
 	"github.com/hookgate/caddy-hookgate/integrations"
 	"github.com/hookgate/caddy-hookgate/internal/payloads"
-	"github.com/hookgate/caddy-hookgate/internal/testcaddy"
 	"github.com/hookgate/caddy-hookgate/internal/testredis"
 )
 
@@ -56,32 +55,7 @@ func TestCorpusEndToEnd(t *testing.T) {
 
 	redisAddr, prefix := testredis.Shared(t)
 	fs := newFindingService(t)
-	admin := fmt.Sprintf("127.0.0.1:%d", testcaddy.FreePort(t))
-	port := testcaddy.FreePort(t)
-	cfg := fmt.Sprintf(`{
-	admin %s
-	auto_https off
-	persist_config off
-	hookgate {
-		redis {
-			address    %s
-			key_prefix %s
-		}
-		upstream %s {
-			header Authorization "Bearer findings-token"
-		}
-%s	}
-}
-
-:%d {
-	route /webhooks/* {
-		hookgate
-		respond 202
-	}
-}
-`, admin, redisAddr, prefix, fs.URL, ints.String(), port)
-	testcaddy.Start(t, admin, cfg, nil, fmt.Sprintf("127.0.0.1:%d", port))
-	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	base := startForwardCaddy(t, redisAddr, prefix, fs.URL, ints.String()).base
 
 	want := map[string]bool{}
 	ignored := 0

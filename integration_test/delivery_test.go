@@ -26,13 +26,15 @@ type forwarder struct {
 	admin string
 }
 
-func forwardCaddyfile(admin string, port int, redisAddr, prefix, upstreamURL string) string {
-	var ints strings.Builder
-	for _, vc := range vendorCases {
-		id := string(vc.vendor) + "-main"
-		fmt.Fprintf(&ints, "\t\tintegration %s {\n\t\t\tvendor %s\n\t\t\tsecret %s\n\t\t\tbranches main release/*\n\t\t\tscans sast sca\n\t\t\tpipeline\n\t\t}\n", id, vc.vendor, secretFor(id))
-	}
-	return fmt.Sprintf(`{
+// startForwardCaddy runs Caddy in forward mode: hookgate's state on Redis
+// at redisAddr under prefix, events delivered to upstreamURL with the token
+// the local finding service checks (fast retries), hookgateLines added
+// inside the hookgate block, and /webhooks/* answered 202 after hookgate.
+func startForwardCaddy(t *testing.T, redisAddr, prefix, upstreamURL, hookgateLines string) *forwarder {
+	t.Helper()
+	admin := fmt.Sprintf("127.0.0.1:%d", testcaddy.FreePort(t))
+	port := testcaddy.FreePort(t)
+	cfg := fmt.Sprintf(`{
 	admin %s
 	auto_https off
 	persist_config off
@@ -47,7 +49,6 @@ func forwardCaddyfile(admin string, port int, redisAddr, prefix, upstreamURL str
 			backoff      100ms 400ms
 			header Authorization "Bearer {env.FINDINGS_TOKEN}"
 		}
-		dedupe_window 1h
 %s	}
 }
 
@@ -57,16 +58,22 @@ func forwardCaddyfile(admin string, port int, redisAddr, prefix, upstreamURL str
 		respond 202
 	}
 }
-`, admin, redisAddr, prefix, upstreamURL, ints.String(), port)
+`, admin, redisAddr, prefix, upstreamURL, hookgateLines, port)
+	in := testcaddy.Start(t, admin, cfg, []string{"FINDINGS_TOKEN=findings-token"}, fmt.Sprintf("127.0.0.1:%d", port))
+	return &forwarder{caddy: in, base: fmt.Sprintf("http://127.0.0.1:%d", port), admin: "http://" + admin}
 }
 
+// startForwarder is startForwardCaddy with a static integration for every
+// vendor (branches main release/*, scans sast sca, pipeline).
 func startForwarder(t *testing.T, redisAddr, prefix, upstreamURL string) *forwarder {
 	t.Helper()
-	admin := fmt.Sprintf("127.0.0.1:%d", testcaddy.FreePort(t))
-	port := testcaddy.FreePort(t)
-	in := testcaddy.Start(t, admin, forwardCaddyfile(admin, port, redisAddr, prefix, upstreamURL),
-		[]string{"FINDINGS_TOKEN=findings-token"}, fmt.Sprintf("127.0.0.1:%d", port))
-	return &forwarder{caddy: in, base: fmt.Sprintf("http://127.0.0.1:%d", port), admin: "http://" + admin}
+	var ints strings.Builder
+	ints.WriteString("\t\tdedupe_window 1h\n")
+	for _, vc := range vendorCases {
+		id := string(vc.vendor) + "-main"
+		fmt.Fprintf(&ints, "\t\tintegration %s {\n\t\t\tvendor %s\n\t\t\tsecret %s\n\t\t\tbranches main release/*\n\t\t\tscans sast sca\n\t\t\tpipeline\n\t\t}\n", id, vc.vendor, secretFor(id))
+	}
+	return startForwardCaddy(t, redisAddr, prefix, upstreamURL, ints.String())
 }
 
 // deliveryHeaders are vc's headers with the vendor's delivery-id header

@@ -503,34 +503,8 @@ func serviceDeskPollIntegration(id, apiURL string) string {
 // given integration blocks, poll_interval 1s.
 func startPollingCaddy(t *testing.T, redisAddr, prefix, upstreamURL string, integrationBlocks ...string) *pollingCaddy {
 	t.Helper()
-	admin := fmt.Sprintf("127.0.0.1:%d", testcaddy.FreePort(t))
-	port := testcaddy.FreePort(t)
-	cfg := fmt.Sprintf(`{
-	admin %s
-	auto_https off
-	persist_config off
-	hookgate {
-		redis {
-			address    %s
-			key_prefix %s
-		}
-		upstream %s {
-			header Authorization "Bearer findings-token"
-		}
-		poll_interval 1s
-%s
-	}
-}
-
-:%d {
-	route /webhooks/* {
-		hookgate
-		respond 202
-	}
-}
-`, admin, redisAddr, prefix, upstreamURL, strings.Join(integrationBlocks, "\n"), port)
-	in := testcaddy.Start(t, admin, cfg, nil, fmt.Sprintf("127.0.0.1:%d", port))
-	return &pollingCaddy{Instance: in, admin: "http://" + admin}
+	f := startForwardCaddy(t, redisAddr, prefix, upstreamURL, "\t\tpoll_interval 1s\n"+strings.Join(integrationBlocks, "\n")+"\n")
+	return &pollingCaddy{Instance: f.caddy, admin: f.admin}
 }
 
 // pollerRow is one integration's row of GET /hookgate/poller.

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/hookgate/caddy-hookgate/integrations"
-	"github.com/hookgate/caddy-hookgate/internal/testcaddy"
 	"github.com/hookgate/caddy-hookgate/internal/testredis"
 )
 
@@ -86,21 +85,7 @@ func TestPollerDeliversWhatTheWebhookMissed(t *testing.T) {
 	redisAddr, prefix := testredis.Shared(t)
 	fs := newFindingService(t)
 	jira := newFakeJiraCloudAPI(t)
-	admin := fmt.Sprintf("127.0.0.1:%d", testcaddy.FreePort(t))
-	port := testcaddy.FreePort(t)
-	cfg := fmt.Sprintf(`{
-	admin %s
-	auto_https off
-	persist_config off
-	hookgate {
-		redis {
-			address    %s
-			key_prefix %s
-		}
-		upstream %s {
-			header Authorization "Bearer findings-token"
-		}
-		poll_interval 1s
+	f := startForwardCaddy(t, redisAddr, prefix, fs.URL, fmt.Sprintf(`		poll_interval 1s
 		integration jira-poll {
 			vendor    jira
 			scheme    hmac
@@ -109,17 +94,7 @@ func TestPollerDeliversWhatTheWebhookMissed(t *testing.T) {
 			api_user  poller@example.com
 			api_token jira-api-token
 		}
-	}
-}
-
-:%d {
-	route /webhooks/* {
-		hookgate
-		respond 202
-	}
-}
-`, admin, redisAddr, prefix, fs.URL, secretFor("jira-poll"), jira.URL, port)
-	testcaddy.Start(t, admin, cfg, nil, fmt.Sprintf("127.0.0.1:%d", port))
+`, secretFor("jira-poll"), jira.URL))
 
 	// The first visit only sets the cursor: history is not replayed.
 	var status struct {
@@ -132,7 +107,7 @@ func TestPollerDeliversWhatTheWebhookMissed(t *testing.T) {
 		} `json:"integrations"`
 	}
 	eventually(t, 30*time.Second, "the poller's first visit", func() bool {
-		resp, err := http.Get("http://" + admin + "/hookgate/poller")
+		resp, err := http.Get(f.admin + "/hookgate/poller")
 		if err != nil {
 			return false
 		}
@@ -165,7 +140,7 @@ func TestPollerDeliversWhatTheWebhookMissed(t *testing.T) {
 	}
 
 	// Poll lag is a metric with the vendor as its only label.
-	mresp, err := http.Get("http://" + admin + "/metrics")
+	mresp, err := http.Get(f.admin + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +153,7 @@ func TestPollerDeliversWhatTheWebhookMissed(t *testing.T) {
 	// The same change as a (late) webhook: same event id, so a duplicate.
 	body := fmt.Sprintf(`{"timestamp":%d,"webhookEvent":"jira:issue_updated","issue":{"id":"10457","key":"SEC-42","fields":{"status":{"name":"Done","id":"10002","statusCategory":{"key":"done"}},"updated":"%s"}},"changelog":{"id":"18001","items":[{"field":"status","fromString":"In Progress","toString":"Done","to":"10002"}]}}`,
 		changedAt.UnixMilli(), changedAt.Format("2006-01-02T15:04:05.000-0700"))
-	resp, _ := do(t, signed(t, fmt.Sprintf("http://127.0.0.1:%d/webhooks/jira/jira-poll", port), integrations.Jira, integrations.SchemeHMAC,
+	resp, _ := do(t, signed(t, f.base+"/webhooks/jira/jira-poll", integrations.Jira, integrations.SchemeHMAC,
 		secretFor("jira-poll"), []byte(body), map[string]string{"X-Atlassian-Webhook-Identifier": "late-webhook"}))
 	if resp.StatusCode != 200 || resp.Header.Get("X-Hookgate-Duplicate") != "true" {
 		t.Fatalf("the late webhook for a polled change: %d duplicate=%q", resp.StatusCode, resp.Header.Get("X-Hookgate-Duplicate"))
@@ -188,7 +163,7 @@ func TestPollerDeliversWhatTheWebhookMissed(t *testing.T) {
 	hookedAt := changedAt.Add(time.Second)
 	body2 := fmt.Sprintf(`{"timestamp":%d,"webhookEvent":"jira:issue_updated","issue":{"id":"10458","key":"SEC-43","fields":{"status":{"name":"Done","id":"10002","statusCategory":{"key":"done"}},"updated":"%s"}},"changelog":{"id":"18001","items":[{"field":"status","fromString":"In Progress","toString":"Done","to":"10002"}]}}`,
 		hookedAt.UnixMilli(), hookedAt.Format("2006-01-02T15:04:05.000-0700"))
-	resp, _ = do(t, signed(t, fmt.Sprintf("http://127.0.0.1:%d/webhooks/jira/jira-poll", port), integrations.Jira, integrations.SchemeHMAC,
+	resp, _ = do(t, signed(t, f.base+"/webhooks/jira/jira-poll", integrations.Jira, integrations.SchemeHMAC,
 		secretFor("jira-poll"), []byte(body2), map[string]string{"X-Atlassian-Webhook-Identifier": "first-webhook"}))
 	if resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("the webhook for SEC-43: %d", resp.StatusCode)

@@ -58,6 +58,7 @@ func runConformance(t *testing.T, newHarness func(t *testing.T) *harness) {
 		{"SeenMarkReject", testSeenMarkReject},
 		{"AuditCapping", testAuditCapping},
 		{"NextDone", testNextDone},
+		{"DoneBatch", testDoneBatch},
 		{"RetryNotBeforeDue", testRetryNotBeforeDue},
 		{"DeadLettersAndRedrive", testDeadAndRedrive},
 		{"ReclaimFromCrashedConsumer", testReclaim},
@@ -351,6 +352,30 @@ func testNextDone(t *testing.T, h *harness) {
 	h.elapse(10 * time.Millisecond)
 	if ps := next(t, h, "w2", 10, time.Millisecond); len(ps) != 0 {
 		t.Errorf("done events handed out again: %v", eventIDs(ps))
+	}
+}
+
+// testDoneBatch marks more events done in one call than one Redis script
+// call takes (maxDoneBatch), plus one that is no longer in flight.
+func testDoneBatch(t *testing.T, h *harness) {
+	const n = maxDoneBatch + 44
+	mustCommit(t, h, delivery("demo", "d", n))
+	ps := next(t, h, "w1", n, time.Minute)
+	if len(ps) != n {
+		t.Fatalf("Next(n=%d) gave %d", n, len(ps))
+	}
+	if err := h.o.Done(context.Background(), ps[0]); err != nil {
+		t.Fatalf("Done: %v", err)
+	}
+	if err := h.o.Done(context.Background(), ps...); err != nil {
+		t.Fatalf("Done of %d: %v", n, err)
+	}
+	if length, age := mustStats(t, h); length != 0 || age != 0 {
+		t.Errorf("after Done: length %d age %v; want 0, 0", length, age)
+	}
+	h.elapse(10 * time.Millisecond)
+	if got := next(t, h, "w2", n, time.Millisecond); len(got) != 0 {
+		t.Errorf("%d done events handed out again", len(got))
 	}
 }
 

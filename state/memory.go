@@ -330,10 +330,12 @@ func (m *Memory) finishLocked(p Pending) *memEntry {
 }
 
 // Done implements Outbox.
-func (m *Memory) Done(ctx context.Context, p Pending) error {
+func (m *Memory) Done(ctx context.Context, ps ...Pending) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.finishLocked(p)
+	for _, p := range ps {
+		m.finishLocked(p)
+	}
 	return nil
 }
 

@@ -377,10 +377,20 @@ func pendingFromMap(streamID string, v map[string]any) Pending {
 	}
 }
 
-// Done implements Outbox: XACK and XDEL in one round trip.
-func (r *Redis) Done(ctx context.Context, p Pending) error {
-	if err := doneScript.Run(ctx, r.client, []string{r.stream}, consumerGroup, p.StreamID).Err(); err != nil {
-		return unavailable("done", err)
+// Done implements Outbox: XACK and XDEL of up to maxDoneBatch events per
+// round trip.
+func (r *Redis) Done(ctx context.Context, ps ...Pending) error {
+	for len(ps) > 0 {
+		n := min(len(ps), maxDoneBatch)
+		args := make([]any, 0, n+1)
+		args = append(args, consumerGroup)
+		for _, p := range ps[:n] {
+			args = append(args, p.StreamID)
+		}
+		if err := doneScript.Run(ctx, r.client, []string{r.stream}, args...).Err(); err != nil {
+			return unavailable("done", err)
+		}
+		ps = ps[n:]
 	}
 	return nil
 }

@@ -105,15 +105,19 @@ local nxt = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
 return {cursor, nxt[2] or '', out}
 `)
 
-// doneScript removes a delivered entry.
+// doneScript removes delivered entries.
 //
 // KEYS: stream
-// ARGV: group, stream id
+// ARGV: group, stream id, ... (at most maxDoneBatch ids)
 var doneScript = redis.NewScript(`
-redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
-redis.call('XDEL', KEYS[1], ARGV[2])
+redis.call('XACK', KEYS[1], ARGV[1], unpack(ARGV, 2))
+redis.call('XDEL', KEYS[1], unpack(ARGV, 2))
 return 1
 `)
+
+// maxDoneBatch bounds the ids of one doneScript call, well inside Lua's
+// limit on unpacked values.
+const maxDoneBatch = 256
 
 // entryLua reads the fields of a pending stream entry after acknowledging
 // it; both retryScript and deadScript start with it. An entry nobody holds

@@ -96,8 +96,8 @@ type Outbox interface {
 	// events another consumer took more than reclaimAfter ago without
 	// finishing (it crashed).
 	Next(ctx context.Context, consumer string, n int, block, reclaimAfter time.Duration) ([]Pending, error)
-	// Done removes a delivered event.
-	Done(ctx context.Context, p Pending) error
+	// Done removes delivered events, all of them in one round trip.
+	Done(ctx context.Context, ps ...Pending) error
 	// Retry puts the event back to be handed out again at at.
 	Retry(ctx context.Context, p Pending, at time.Time, lastErr string) error
 	// Dead moves the event to the dead letters.

@@ -112,8 +112,13 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		c.headers.Set("User-Agent", "hookgate")
 	}
 	if c.http == nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		// One finding service takes every delivery: keep a connection per
+		// concurrent attempt alive rather than the default two, or most
+		// attempts pay for a new connection (and a TIME_WAIT socket).
+		t.MaxIdleConnsPerHost = maxIdleConnsPerHost
 		c.http = &http.Client{
-			Transport: http.DefaultTransport.(*http.Transport).Clone(),
+			Transport: t,
 			CheckRedirect: func(*http.Request, []*http.Request) error {
 				return http.ErrUseLastResponse
 			},
@@ -121,6 +126,10 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	}
 	return c, nil
 }
+
+// maxIdleConnsPerHost is how many keep-alive connections to the finding
+// service a Client keeps: more than the app's delivery concurrency.
+const maxIdleConnsPerHost = 64
 
 // Timeout reports how long one delivery attempt may take.
 func (c *Client) Timeout() time.Duration { return c.timeout }

@@ -27,6 +27,10 @@ type fakeOutbox struct {
 	fail      bool
 	nextCalls int
 	maxAsked  int
+	// doneBatches holds the size of every Done call; doneGate, when set,
+	// is received from before each Done call records anything.
+	doneBatches []int
+	doneGate    chan struct{}
 }
 
 type fakeEntry struct {
@@ -124,14 +128,23 @@ func (f *fakeOutbox) remove(p state.Pending) *fakeEntry {
 	return nil
 }
 
-func (f *fakeOutbox) Done(_ context.Context, p state.Pending) error {
+func (f *fakeOutbox) Done(_ context.Context, ps ...state.Pending) error {
 	f.mu.Lock()
+	gate := f.doneGate
+	f.mu.Unlock()
+	if gate != nil {
+		<-gate
+	}
+	f.mu.Lock()
+	f.doneBatches = append(f.doneBatches, len(ps))
 	defer f.mu.Unlock()
 	if f.fail {
 		return state.ErrUnavailable
 	}
-	f.remove(p)
-	f.done = append(f.done, p)
+	for _, p := range ps {
+		f.remove(p)
+		f.done = append(f.done, p)
+	}
 	return nil
 }
 

@@ -183,8 +183,12 @@ func (w *Worker) Consumer() string { return w.consumer }
 // Outbox failures never end Run: it logs them and reads again later.
 // Run is meant to be called once per Worker.
 func (w *Worker) Run(ctx context.Context) {
+	acks := w.startAcker()
 	var wg sync.WaitGroup
-	defer wg.Wait()
+	defer func() {
+		wg.Wait()
+		acks.stop()
+	}()
 	slots := make(chan struct{}, w.concurrency)
 	release := func() { <-slots }
 	storeFailures := 0
@@ -238,7 +242,7 @@ func (w *Worker) Run(ctx context.Context) {
 		for _, p := range batch {
 			wg.Go(func() {
 				defer release()
-				w.attempt(ctx, p)
+				w.attempt(ctx, p, acks)
 			})
 		}
 		if len(batch) == 0 && time.Since(started) < w.block/2 {
@@ -250,18 +254,16 @@ func (w *Worker) Run(ctx context.Context) {
 	}
 }
 
-// attempt delivers one event and records the outcome.
-func (w *Worker) attempt(ctx context.Context, p state.Pending) {
+// attempt delivers one event and records the outcome: a delivered event
+// through acks, in a batch; a failed one at once.
+func (w *Worker) attempt(ctx context.Context, p state.Pending, acks *acker) {
 	err := w.client.Deliver(ctx, p.Event)
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 	defer cancel()
 	log := w.logger.With(zap.String("event_id", p.Event.ID), zap.Int("attempt", p.Attempts+1))
 
 	if err == nil {
-		if err := w.outbox.Done(rctx, p); err != nil {
-			w.storeTrouble("delivered but could not mark done; the event will be delivered again", err,
-				zap.String("event_id", p.Event.ID))
-		}
+		acks.ack(p)
 		w.result(ResultDelivered)
 		return
 	}

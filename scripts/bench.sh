@@ -10,6 +10,7 @@ mkdir -p bin
 scripts/xcaddy-build.sh bin/caddy
 out=${BENCH_OUT:-BENCHMARKS.md}
 gobench=$(go test -run '^$' -bench 'Verify(GitHub|Bearer)|RawHMAC|CheckPooled|HandlerGitHub' -benchmem -count 3 ./verifiers/ ./caddymodule/ 2>&1 | grep -E '^Benchmark|^ok|FAIL')
+drainbench=$(go test -run '^$' -bench 'DrainRedis' -benchtime 20000x -count 3 ./upstream/ 2>&1 | grep -E '^Benchmark|^ok|FAIL')
 table=$(go run ./scripts/bench -caddy bin/caddy -duration "${BENCH_DURATION:-8s}" -rounds "${BENCH_ROUNDS:-2}")
 {
 	echo "# Benchmarks"
@@ -23,6 +24,14 @@ table=$(go run ./scripts/bench -caddy bin/caddy -duration "${BENCH_DURATION:-8s}
 	echo "One Caddy process, two sites, one trivial Go backend; signed GitHub pushes; wrk -t2 -c32, ${BENCH_ROUNDS:-2} alternating rounds of ${BENCH_DURATION:-8s} per mode and size (req/s averaged, latency from the last round)."
 	echo
 	echo "$table"
+	echo
+	echo "## Outbox drain without HTTP load"
+	echo
+	echo "\`BenchmarkDrainRedis\`: 20,000 events queued in the real Redis outbox, then drained by one worker (concurrency 16, as in the app) into a local finding service that answers 202 at once."
+	echo
+	echo '```'
+	echo "$drainbench"
+	echo '```'
 	echo
 	echo "## Verification against raw HMAC"
 	echo

@@ -148,6 +148,7 @@ func run(caddyBin string, dur time.Duration, conns, rounds int, sizeList string)
 	if err := os.WriteFile(fwdCfg, []byte(fwdCaddyfile), 0o600); err != nil {
 		return err
 	}
+	var pids []int // the gate (and plain proxy) process, then the forward one
 	for _, c := range []string{cfg, fwdCfg} {
 		caddy := exec.Command(caddyBin, "run", "--config", c, "--adapter", "caddyfile")
 		caddy.Env = append(os.Environ(), "HOME="+dir, "XDG_DATA_HOME="+dir, "XDG_CONFIG_HOME="+dir)
@@ -155,6 +156,7 @@ func run(caddyBin string, dur time.Duration, conns, rounds int, sizeList string)
 			return err
 		}
 		defer func() { _ = caddy.Process.Kill(); _, _ = caddy.Process.Wait() }()
+		pids = append(pids, caddy.Process.Pid)
 	}
 	for _, p := range []int{admin, proxyPort, gatePort, fwdAdmin, fwdPort} {
 		if err := waitPort(p); err != nil {
@@ -175,31 +177,8 @@ func run(caddyBin string, dur time.Duration, conns, rounds int, sizeList string)
 		if err != nil {
 			return err
 		}
-		bodyFile := filepath.Join(dir, fmt.Sprintf("body-%d.json", size))
-		if err := os.WriteFile(bodyFile, body, 0o600); err != nil {
-			return err
-		}
-		script := filepath.Join(dir, fmt.Sprintf("post-%d.lua", size))
-		lua := fmt.Sprintf(`local f = io.open(%q, "rb")
-local body = f:read("*a")
-f:close()
-local threads = 0
-function setup(thread)
-	threads = threads + 1
-	thread:set("tid", threads)
-end
-local n = 0
-request = function()
-	n = n + 1
-	return wrk.format("POST", nil, {
-		["Content-Type"] = "application/json",
-		["X-GitHub-Event"] = "push",
-		["X-GitHub-Delivery"] = run_id .. "-" .. tid .. "-" .. n,
-		["X-Hub-Signature-256"] = %q,
-	}, body)
-end
-`, bodyFile, h.Get("X-Hub-Signature-256"))
-		if err := os.WriteFile(script, []byte(lua), 0o600); err != nil {
+		script, err := writeScript(dir, size)
+		if err != nil {
 			return err
 		}
 		// Check both paths answer 200 before measuring.
@@ -260,7 +239,88 @@ end
 	for _, d := range drains {
 		fmt.Println(d)
 	}
+
+	// Peak memory: 100 connections posting 1 MiB pushes, Caddy's peak
+	// resident set (VmHWM, reset before each run) per mode.
+	const memConns, memSize = 100, 1 << 20
+	memScript, err := writeScript(dir, memSize)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("\nPeak memory of Caddy under %d concurrent %s posts (wrk -c%d for %s; peak resident set, VmHWM):\n\n", memConns, human(memSize), memConns, dur)
+	fmt.Printf("| mode | requests | peak RSS | target |\n| --- | --- | --- | --- |\n")
+	for _, m := range []struct {
+		name string
+		pid  int
+		url  string
+	}{{"plain reverse_proxy", pids[0], proxyURL(proxyPort)}, {"gate", pids[0], gateURL(gatePort)}, {"forward", pids[1], gateURL(fwdPort)}} {
+		if err := os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", m.pid), []byte("5"), 0); err != nil {
+			return fmt.Errorf("resetting peak RSS: %w", err)
+		}
+		r, err := wrk(memScript, m.url, dur, memConns, "mem-"+m.name[:1])
+		if err != nil {
+			return err
+		}
+		peak, err := peakRSS(m.pid)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("| %s | %d | %.0f MiB | < 300 MiB |\n", m.name, r.requests, float64(peak)/(1<<20))
+	}
+	if _, err := waitDrained(rdb, prefix, 5*time.Minute); err != nil {
+		return err
+	}
 	return nil
+}
+
+// writeScript writes a push of size bytes and the wrk script that posts
+// it signed, each request with a delivery id of its own.
+func writeScript(dir string, size int) (string, error) {
+	body := pushOfSize(size)
+	h, _, err := verifiers.Sign(integrations.GitHub, integrations.SchemeHMAC, []byte(secret), body, time.Now(), "")
+	if err != nil {
+		return "", err
+	}
+	bodyFile := filepath.Join(dir, fmt.Sprintf("body-%d.json", size))
+	if err := os.WriteFile(bodyFile, body, 0o600); err != nil {
+		return "", err
+	}
+	script := filepath.Join(dir, fmt.Sprintf("post-%d.lua", size))
+	lua := fmt.Sprintf(`local f = io.open(%q, "rb")
+local body = f:read("*a")
+f:close()
+local threads = 0
+function setup(thread)
+	threads = threads + 1
+	thread:set("tid", threads)
+end
+local n = 0
+request = function()
+	n = n + 1
+	return wrk.format("POST", nil, {
+		["Content-Type"] = "application/json",
+		["X-GitHub-Event"] = "push",
+		["X-GitHub-Delivery"] = run_id .. "-" .. tid .. "-" .. n,
+		["X-Hub-Signature-256"] = %q,
+	}, body)
+end
+`, bodyFile, h.Get("X-Hub-Signature-256"))
+	return script, os.WriteFile(script, []byte(lua), 0o600)
+}
+
+// peakRSS reads a process's peak resident set size (VmHWM) in bytes.
+func peakRSS(pid int) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return kb << 10, err
+		}
+	}
+	return 0, fmt.Errorf("no VmHWM for pid %d", pid)
 }
 
 // outboxLen is what the forward instance still has to deliver.

@@ -41,18 +41,54 @@ type annotation struct {
 }
 
 func (a annotation) apply(r *http.Request, repl *caddy.Replacer) {
-	set := func(header, name, value string) {
-		if value != "" {
-			r.Header[header] = []string{value}
+	values := [...]string{a.verified, a.vendor, a.integration, a.event, a.delivery, a.eventID}
+	headers := [...]string{headerVerified, headerVendor, headerIntegr, headerEvent, headerDelivery, headerEventID}
+	// One backing array for the header values, and one placeholder
+	// provider instead of six boxed values in the replacer's map: few
+	// allocations per request.
+	backing := make([]string, 0, nonEmpty(values[:]))
+	for i, v := range values {
+		if v != "" {
+			backing = append(backing, v)
+			r.Header[headers[i]] = backing[len(backing)-1 : len(backing) : len(backing)]
 		}
-		repl.Set(placeholderScope+name, value)
 	}
-	set(headerVerified, "verified", a.verified)
-	set(headerVendor, "vendor", a.vendor)
-	set(headerIntegr, "integration", a.integration)
-	set(headerEvent, "event", a.event)
-	set(headerDelivery, "delivery", a.delivery)
-	set(headerEventID, "event_id", a.eventID)
+	repl.Map(a.placeholder)
+}
+
+// placeholder resolves the {http.hookgate.*} placeholders of a verified
+// delivery.
+func (a annotation) placeholder(key string) (any, bool) {
+	name, ok := strings.CutPrefix(key, placeholderScope)
+	if !ok {
+		return nil, false
+	}
+	switch name {
+	case "verified":
+		return a.verified, true
+	case "vendor":
+		return a.vendor, true
+	case "integration":
+		return a.integration, true
+	case "event":
+		return a.event, true
+	case "delivery":
+		return a.delivery, true
+	case "event_id":
+		return a.eventID, true
+	}
+	return nil, false
+}
+
+// nonEmpty counts the non-empty strings of vs.
+func nonEmpty(vs []string) int {
+	n := 0
+	for _, v := range vs {
+		if v != "" {
+			n++
+		}
+	}
+	return n
 }
 
 // stripCredentials removes bearer-like credentials from the request: the

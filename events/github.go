@@ -2,9 +2,9 @@ package events
 
 import (
 	"encoding/json"
-	"mime"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -50,8 +50,10 @@ func isForm(ct string) bool {
 	if ct == "" {
 		return false
 	}
-	mt, _, err := mime.ParseMediaType(ct)
-	return err == nil && mt == "application/x-www-form-urlencoded"
+	// The media type is what precedes any parameter, in any case; no
+	// parameter matters here, so none is parsed (and nothing allocated).
+	mt, _, _ := strings.Cut(ct, ";")
+	return strings.EqualFold(strings.TrimSpace(mt), "application/x-www-form-urlencoded")
 }
 
 type githubRepo struct {
@@ -95,8 +97,12 @@ func githubPush(in *input) ([]Event, string, error) {
 		actor = b.Pusher.Name
 	}
 	var at time.Time
-	if secs, err := strconv.ParseInt(string(b.Repository.PushedAt), 10, 64); err == nil && secs > 0 && secs < 1<<40 {
-		at = time.Unix(secs, 0).UTC()
+	if p := b.Repository.PushedAt; len(p) > 0 && p[0] >= '1' && p[0] <= '9' {
+		// Unix seconds in pushes (an RFC 3339 string elsewhere): only a
+		// number is parsed, so a string costs no error allocation.
+		if secs, err := strconv.ParseInt(string(p), 10, 64); err == nil && secs < 1<<40 {
+			at = time.Unix(secs, 0).UTC()
+		}
 	}
 	return []Event{in.ciEvent(typ, b.Ref, at, CI{
 		Repository: b.Repository.FullName,

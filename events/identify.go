@@ -25,16 +25,17 @@ const maxIdentityLen = 256
 func Identify(v integrations.Vendor, s integrations.Scheme, h http.Header, body []byte) Identity {
 	switch v {
 	case integrations.GitHub:
-		return bounded(Identity{Event: h.Get("X-GitHub-Event"), Delivery: h.Get("X-GitHub-Delivery")})
+		// Header names in canonical form: Get then needs no allocation.
+		return bounded(Identity{Event: h.Get("X-Github-Event"), Delivery: h.Get("X-Github-Delivery")})
 	case integrations.GitLab:
 		id := Identity{Event: h.Get("X-Gitlab-Event")}
 		if s == integrations.SchemeSigning {
 			id.Delivery = h.Get("Webhook-Id")
 		}
-		id.Delivery = first(id.Delivery, h.Get("Idempotency-Key"), h.Get("X-Gitlab-Webhook-UUID"), h.Get("X-Gitlab-Event-UUID"))
+		id.Delivery = first(id.Delivery, h.Get("Idempotency-Key"), h.Get("X-Gitlab-Webhook-Uuid"), h.Get("X-Gitlab-Event-Uuid"))
 		return bounded(id)
 	case integrations.Bitbucket:
-		return bounded(Identity{Event: h.Get("X-Event-Key"), Delivery: first(h.Get("X-Request-UUID"), h.Get("X-Request-Id"))})
+		return bounded(Identity{Event: h.Get("X-Event-Key"), Delivery: first(h.Get("X-Request-Uuid"), h.Get("X-Request-Id"))})
 	case integrations.Jira:
 		var b struct {
 			WebhookEvent string `json:"webhookEvent"`

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+	"go.uber.org/zap"
 
 	"github.com/hookgate/caddy-hookgate/secretstore"
 )
@@ -58,6 +59,13 @@ func loadVault(vc *VaultConfig, repl *caddy.Replacer) (*pooledVault, string, err
 		v, err := secretstore.NewVault(cfg)
 		if err != nil {
 			return nil, err
+		}
+		// The known-id set: unknown ids cost no Vault read. Without the
+		// list capability the cache reads every id, as it did before.
+		opts.Lister = v
+		opts.OnListError = func(err error) {
+			caddy.Log().Named("hookgate").Warn("listing integrations in Vault failed; every unknown integration id costs a Vault read until listing works (grant list on the prefix's metadata path)",
+				zap.Error(err))
 		}
 		return &pooledVault{vault: v, cache: secretstore.NewCache(v, opts)}, nil
 	})

@@ -57,6 +57,25 @@ type CacheOptions struct {
 	FetchTimeout time.Duration
 	// Now is the clock. Default: time.Now.
 	Now func() time.Time
+
+	// Lister, when set, lists the ids the source holds (Vault: a LIST of
+	// the prefix). The Cache keeps that set, refreshed in the background
+	// every TTL, and answers ErrNotFound without a read for an id that is
+	// neither listed, cached, nor invalidated since the last listing,
+	// except for a few reads of unlisted ids (UnlistedRate, UnlistedBurst)
+	// so that a record written straight into the source is found at once.
+	// While listing fails, every id may be read, as without a Lister.
+	Lister Lister
+	// UnlistedRate is the reads per second, across all ids, allowed for
+	// ids the last listing did not name (a token bucket); negative: the
+	// bucket never refills. Default: 5.
+	UnlistedRate float64
+	// UnlistedBurst is how many of those reads may happen at once (the
+	// bucket's size, full at start); negative allows none. Default: 20.
+	UnlistedBurst int
+	// OnListError is told when listing fails, once per run of failures
+	// (the error never includes a secret). Optional.
+	OnListError func(error)
 }
 
 // Cache serves integration records from memory and asks its Fetcher only
@@ -92,6 +111,9 @@ type Cache struct {
 	// on the cache alone. downErr is that failure.
 	downUntil time.Time
 	downErr   error
+
+	// known is the set of ids the source listed; nil without a Lister.
+	known *knownIDs
 }
 
 type entry struct {
@@ -140,6 +162,9 @@ func NewCache(f Fetcher, o CacheOptions) *Cache {
 	if c.now == nil {
 		c.now = time.Now
 	}
+	if o.Lister != nil {
+		c.known = newKnownIDs(o.Lister, o, c.ttl, c.fetchTimeout, c.now)
+	}
 	return c
 }
 
@@ -147,7 +172,9 @@ func NewCache(f Fetcher, o CacheOptions) *Cache {
 // TTL ago is returned without asking the source. Otherwise the source is
 // asked, once for all concurrent lookups of id; if it is unreachable, a
 // record fetched less than TTL+StaleTTL ago is returned, else an error
-// wrapping ErrUnavailable. A malformed id is ErrNotFound without a fetch.
+// wrapping ErrUnavailable. A malformed id is ErrNotFound without a fetch,
+// and so is, with a Lister, an id the source did not list (see
+// CacheOptions.Lister).
 //
 // If ctx ends first, Lookup returns an error wrapping ErrUnavailable and
 // ctx.Err(); the fetch goes on for the other callers and the cache.
@@ -168,6 +195,9 @@ func (c *Cache) Lookup(ctx context.Context, id string) (integrations.Record, err
 	}
 	down, downErr := now.Before(c.downUntil), c.downErr
 	c.mu.RUnlock()
+	if !c.known.mayFetch(id, cached) {
+		return integrations.Record{}, ErrNotFound
+	}
 	if down {
 		if cached && c.usable(e, now) {
 			return e.rec, nil
@@ -278,8 +308,11 @@ func (c *Cache) forgetNegative(id string) {
 
 // Invalidate drops what the cache holds about id, so the next lookup asks
 // the source. A fetch already running when Invalidate is called still
-// answers its waiters but does not store its result.
+// answers its waiters but does not store its result. With a Lister, id
+// counts as listed until the next listing, so a record just written is
+// found at once.
 func (c *Cache) Invalidate(id string) {
+	c.known.markPossible(id) // first: a lookup right after must not be refused
 	c.mu.Lock()
 	delete(c.pos, id)
 	c.forgetNegative(id)

@@ -4,7 +4,9 @@
 // Cache keeps records in memory so that Vault is never read per request, lets
 // one fetch answer every concurrent lookup of an id, remembers unknown ids for
 // a while so that floods of forged ids never reach Vault, and keeps serving a
-// cached record while the source is down.
+// cached record while the source is down. Given a Lister, it also keeps the
+// set of ids Vault lists, so that floods of distinct forged ids cost no
+// Vault read beyond a small global budget (known_ids.go).
 //
 // It never verifies a delivery, never logs or formats a secret value (errors
 // name ids and paths only), and never does network I/O in a constructor.

@@ -117,8 +117,11 @@ func (h *Handler) commit(ctx context.Context, w http.ResponseWriter, repl *caddy
 			zap.String("integration", v.rec.ID), zap.Error(err))
 		return true, h.refuse(w, repl, http.StatusServiceUnavailable, "state store unavailable", v.delivery.Vendor, v.rec.ID)
 	case dup:
+		h.app.metrics.dedupeHit(v.delivery.Vendor)
+		h.app.metrics.delivery(v.delivery.Vendor, resultDuplicate)
 		return true, writeDuplicate(w)
 	}
+	h.app.metrics.delivery(v.delivery.Vendor, resultAccepted)
 	return false, nil
 }
 
@@ -156,13 +159,18 @@ func (h *Handler) passGated(w http.ResponseWriter, r *http.Request, next caddyht
 		if err := h.app.state.deliveries.Mark(ctx, v.rec.ID, "", 0, entry, h.app.AuditSize); err != nil {
 			h.logger.Warn("auditing a duplicate failed", zap.String("integration", v.rec.ID), zap.Error(err))
 		}
+		h.app.metrics.dedupeHit(v.delivery.Vendor)
+		h.app.metrics.delivery(v.delivery.Vendor, resultDuplicate)
 		return writeDuplicate(w)
 	}
 	rec := caddyhttp.NewResponseRecorder(w, nil, nil)
 	if err := next.ServeHTTP(rec, r); err != nil {
+		h.app.metrics.delivery(v.delivery.Vendor, resultBackendFailed)
 		return err
 	}
-	if status := rec.Status(); status >= 200 && status < 300 {
+	status := rec.Status()
+	h.app.metrics.delivery(v.delivery.Vendor, gateResult(status))
+	if status >= 200 && status < 300 {
 		entry := v.entry
 		entry.Action = "passed"
 		if v.action == "ignored" {

@@ -62,6 +62,10 @@ type App struct {
 	DedupeWindow caddy.Duration `json:"dedupe_window,omitempty"`
 	// PollInterval is how often ticket vendors are polled. Default: 5m.
 	PollInterval caddy.Duration `json:"poll_interval,omitempty"`
+	// FailureLimit configures the brute-force limiter. Default: on, with
+	// threshold 20, unknown_threshold 100 and window 10m (see
+	// FailureLimitConfig); {"disabled": true} turns it off.
+	FailureLimit *FailureLimitConfig `json:"failure_limit,omitempty"`
 	// Integrations are static records keyed by integration id, for setups
 	// without Vault. They are looked up before Vault.
 	Integrations map[string]IntegrationConfig `json:"integrations,omitempty"`
@@ -80,6 +84,8 @@ type App struct {
 	stopPoller    context.CancelFunc
 	pollerDone    chan struct{}
 	lifecycle     *lifecycle
+	limit         *failureLimit // nil: limiter off
+	metrics       *metrics      // nil until provisioned: counts nothing
 }
 
 // CaddyModule returns the Caddy module information.
@@ -136,17 +142,17 @@ func (a *App) Provision(ctx caddy.Context) error {
 		a.vault, a.vaultKey = pv, key
 	}
 
-	if reg := ctx.GetMetricsRegistry(); reg != nil {
-		if err := reg.Register(newPollLag(a)); err != nil {
-			return fmt.Errorf("hookgate: registering metrics: %w", err)
-		}
-	}
-
 	st, key, err := loadState(a.Redis, repl)
 	if err != nil {
 		return err
 	}
 	a.state, a.stateKey = st, key
+	if a.metrics, err = registerMetrics(ctx.GetMetricsRegistry(), a, st.outbox); err != nil {
+		return err
+	}
+	if a.limit, err = newFailureLimit(a.FailureLimit, st.failures, a.logger); err != nil {
+		return err
+	}
 	if a.Upstream != nil {
 		headers := make(map[string]string, len(a.Upstream.Headers))
 		for k, v := range a.Upstream.Headers {
@@ -194,6 +200,7 @@ func (a *App) Start() error {
 			Batch:       outboxConcurrency,
 			Backoff:     upstream.Backoff{First: time.Duration(a.Upstream.BackoffFirst), Max: time.Duration(a.Upstream.BackoffMax)},
 			Logger:      a.logger.Named("outbox"),
+			OnResult:    a.metrics.attempt,
 		})
 		if err != nil {
 			return fmt.Errorf("hookgate: outbox worker: %w", err)

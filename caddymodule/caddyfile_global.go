@@ -4,6 +4,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
@@ -63,6 +64,9 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			err = durationArg(d, &a.DedupeWindow)
 		case "poll_interval":
 			err = durationArg(d, &a.PollInterval)
+		case "failure_limit":
+			a.FailureLimit = new(FailureLimitConfig)
+			err = a.FailureLimit.unmarshal(d)
 		case "integration":
 			var id string
 			if err = oneArgKeepBlock(d, &id); err != nil {
@@ -170,6 +174,44 @@ func (rc *RedisConfig) unmarshal(d *caddyfile.Dispenser) error {
 	}
 	if len(rc.Addresses) == 0 {
 		return d.Err("redis: address is required")
+	}
+	return nil
+}
+
+// unmarshal reads `failure_limit off` or `failure_limit { threshold <n>;
+// unknown_threshold <n>; window <duration> }`; a bare `failure_limit` keeps
+// the defaults.
+func (fc *FailureLimitConfig) unmarshal(d *caddyfile.Dispenser) error {
+	if d.NextArg() {
+		if d.Val() != "off" {
+			return d.Errf("failure_limit: %q is neither off nor a block", d.Val())
+		}
+		if d.NextArg() {
+			return d.ArgErr()
+		}
+		fc.Disabled = true
+		if d.NextBlock(d.Nesting()) {
+			return d.Err("failure_limit: off takes no block")
+		}
+		return nil
+	}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		var err error
+		switch d.Val() {
+		case "threshold":
+			err = positiveIntArg(d, &fc.Threshold)
+		case "unknown_threshold":
+			err = positiveIntArg(d, &fc.UnknownThreshold)
+		case "window":
+			if err = durationArg(d, &fc.Window); err == nil && time.Duration(fc.Window) < minFailureWindow {
+				return d.Errf("failure_limit: window must be at least %v", minFailureWindow)
+			}
+		default:
+			return d.Errf("failure_limit: unrecognized subdirective %q", d.Val())
+		}
+		if err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -297,6 +339,21 @@ func intArg(d *caddyfile.Dispenser, dst *int) error {
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 0 {
 		return d.Errf("%s: not a non-negative integer: %q", d.Val(), s)
+	}
+	*dst = n
+	return nil
+}
+
+// positiveIntArg reads exactly one integer of at least 1.
+func positiveIntArg(d *caddyfile.Dispenser, dst *int) error {
+	name := d.Val()
+	var s string
+	if err := oneArg(d, &s); err != nil {
+		return err
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		return d.Errf("%s: not a positive integer: %q", name, s)
 	}
 	*dst = n
 	return nil

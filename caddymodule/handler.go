@@ -34,7 +34,8 @@ func init() {
 // Refusals are answered by the handler itself: 401 with one uniform body for
 // every unverifiable delivery, 405 for methods other than POST, 413 over
 // max_body, 503 with Retry-After when the secret store is unreachable and
-// nothing is cached.
+// nothing is cached, 429 with Retry-After when the brute-force limiter
+// holds the caller's address (limit.go; never for a valid delivery).
 //
 // On success it sets these headers for the next handler (inbound
 // X-Hookgate-* headers are always deleted first) and the same values as
@@ -109,12 +110,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	}
 	vendor, id, ok := h.receiver(r, repl)
 	if !ok {
-		return h.refuse(w, repl, http.StatusUnauthorized, "no receiver for path or malformed integration id", "", "")
+		return h.refuseUnknown(w, r, repl, "no receiver for path or malformed integration id", "")
+	}
+	if answered, err := h.limitUnknown(w, r, repl, vendor, id); answered {
+		return err
 	}
 	rec, err := h.app.lookup(r.Context(), id)
 	switch {
 	case errors.Is(err, secretstore.ErrNotFound):
-		return h.refuse(w, repl, http.StatusUnauthorized, "unknown integration", vendor, "")
+		return h.refuseUnknown(w, r, repl, "unknown integration", vendor)
 	case errors.Is(err, secretstore.ErrInvalid):
 		h.logger.Error("integration record is invalid; refusing its deliveries", zap.String("integration", id), zap.Error(err))
 		return h.refuse(w, repl, http.StatusUnauthorized, "invalid integration record", vendor, id)
@@ -145,6 +149,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		}
 		check.Reset(vendor, scheme, verifiers.Delivery{Header: r.Header, RawQuery: r.URL.RawQuery, Now: now}, sec)
 	}
+	readStart := time.Now()
 	body, tooLarge, err := readBounded(r.Body, r.ContentLength, limit, writerOrNil(check))
 	var maxErr *http.MaxBytesError
 	switch {
@@ -160,7 +165,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 			return h.reject(w, r, repl, &rec, "missing", "integration has no secret and unsigned deliveries are not allowed", now)
 		}
 		signature = "unsigned"
-	} else if v := check.Verdict(); !v.OK() {
+	} else if v := h.verdict(check, vendor, readStart); !v.OK() {
 		return h.reject(w, r, repl, &rec, v.Outcome.String(), "signature "+v.Outcome.String()+": "+v.Reason, now)
 	}
 
@@ -223,8 +228,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 }
 
 // reject refuses a delivery of a known integration with 401 and records it
-// in the integration's rejected audit list.
+// in the integration's rejected audit list, or with 429 once its address
+// is over the brute-force limiter's threshold (limit.go).
 func (h *Handler) reject(w http.ResponseWriter, r *http.Request, repl *caddy.Replacer, rec *integrations.Record, signature, reason string, now time.Time) error {
+	if answered, err := h.limitRejected(w, r, repl, rec, signature, reason, now); answered {
+		return err
+	}
 	h.auditRejected(r.Context(), rec, r, signature, reason, now)
 	return h.refuse(w, repl, http.StatusUnauthorized, reason, rec.Vendor, rec.ID)
 }
@@ -243,11 +252,13 @@ func (h *Handler) receiver(r *http.Request, repl *caddy.Replacer) (integrations.
 	return vendor, id, true
 }
 
-// refuse answers a delivery that does not pass and logs why. The id is
-// logged only when it names a known integration, never as the caller sent
-// it.
+// refuse answers a delivery that does not pass, logs why and counts it in
+// caddy_hookgate_deliveries_total (its result follows from status, and for
+// a 401 from whether id is set). The id is logged only when it names a
+// known integration, never as the caller sent it.
 func (h *Handler) refuse(w http.ResponseWriter, repl *caddy.Replacer, status int, reason string, vendor integrations.Vendor, id string) error {
 	repl.Set(placeholderScope+"reason", reason)
+	h.app.metrics.refused(vendor, status, id != "")
 	if c := h.logger.Check(zapcore.InfoLevel, "webhook refused"); c != nil {
 		c.Write(zap.Int("status", status), zap.String("reason", reason), zap.String("vendor", string(vendor)), zap.String("integration", id))
 	}
@@ -260,6 +271,8 @@ func (h *Handler) refuse(w http.ResponseWriter, repl *caddy.Replacer, status int
 		return writeJSON(w, status, bodyTooLarge)
 	case http.StatusServiceUnavailable:
 		return writeJSON(w, status, bodyUnavailable)
+	case http.StatusTooManyRequests:
+		return writeJSON(w, status, bodyTooManyRequests)
 	default:
 		return writeJSON(w, status, bodyBadRequest)
 	}

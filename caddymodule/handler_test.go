@@ -26,6 +26,7 @@ import (
 
 	"github.com/hookgate/caddy-hookgate/events"
 	"github.com/hookgate/caddy-hookgate/integrations"
+	"github.com/hookgate/caddy-hookgate/limiter"
 	"github.com/hookgate/caddy-hookgate/state"
 	"github.com/hookgate/caddy-hookgate/verifiers"
 )
@@ -213,11 +214,15 @@ func newTestApp(t testing.TB, allowUnsigned bool) *App {
 	return a
 }
 
-// isolateState gives a its own in-memory state: the pooled one is shared by
-// every App of the process, and dedupe marks would leak between tests.
+// isolateState gives a its own in-memory state and failure counts: the
+// pooled ones are shared by every App of the process, and dedupe marks and
+// brute-force counts would leak between tests.
 func isolateState(a *App) *state.Memory {
 	m := state.NewMemory(state.MemoryOptions{Now: func() time.Time { return testNow }})
-	a.state = &pooledState{deliveries: m, outbox: m}
+	a.state = &pooledState{deliveries: m, outbox: m, failures: limiter.NewMemory(limiter.Options{})}
+	if a.limit != nil {
+		a.limit.counter = a.state.failures
+	}
 	return m
 }
 

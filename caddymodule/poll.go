@@ -95,15 +95,19 @@ func (a *App) commitPolled(ctx context.Context, rec integrations.Record, evs []e
 		if t := evs[i].Ticket; t != nil {
 			entry.Repository = t.Key
 		}
-		if _, err := a.state.deliveries.Commit(ctx, state.Accepted{
+		dup, err := a.state.deliveries.Commit(ctx, state.Accepted{
 			Integration: rec.ID,
 			DedupeKey:   ticketDedupeKey(evs[i].ID),
 			DedupeTTL:   time.Duration(a.DedupeWindow),
 			Events:      out,
 			Audit:       entry,
 			AuditSize:   a.AuditSize,
-		}); err != nil {
+		})
+		if err != nil {
 			return err
+		}
+		if dup {
+			a.metrics.dedupeHit(rec.Vendor)
 		}
 	}
 	return nil

@@ -10,6 +10,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/hookgate/caddy-hookgate/limiter"
 	"github.com/hookgate/caddy-hookgate/state"
 )
 
@@ -22,6 +23,7 @@ var statePool = caddy.NewUsagePool()
 type pooledState struct {
 	deliveries state.Deliveries
 	outbox     state.Outbox
+	failures   limiter.Failures      // the brute-force limiter's counts
 	client     redis.UniversalClient // nil for the in-memory store
 	prefix     string                // Redis key prefix
 }
@@ -49,7 +51,7 @@ func loadState(rc *RedisConfig, repl *caddy.Replacer) (*pooledState, string, err
 	if rc == nil {
 		val, _, err := statePool.LoadOrNew("memory", func() (caddy.Destructor, error) {
 			m := state.NewMemory(state.MemoryOptions{})
-			return &pooledState{deliveries: m, outbox: m}, nil
+			return &pooledState{deliveries: m, outbox: m, failures: limiter.NewMemory(limiter.Options{})}, nil
 		})
 		if err != nil {
 			return nil, "", err
@@ -89,7 +91,8 @@ func loadState(rc *RedisConfig, repl *caddy.Replacer) (*pooledState, string, err
 	val, _, err := statePool.LoadOrNew(key, func() (caddy.Destructor, error) {
 		client := redis.NewUniversalClient(opts)
 		r := state.NewRedis(client, state.RedisOptions{KeyPrefix: prefix})
-		return &pooledState{deliveries: r, outbox: r, client: client, prefix: prefix}, nil
+		f := limiter.NewRedis(client, limiter.Options{KeyPrefix: prefix})
+		return &pooledState{deliveries: r, outbox: r, failures: f, client: client, prefix: prefix}, nil
 	})
 	if err != nil {
 		return nil, "", fmt.Errorf("hookgate: redis: %w", err)

@@ -167,6 +167,10 @@ func (in *Instance) Kill() {
 	})
 }
 
+// Pid is the process id of the running Caddy (to read its
+// /proc/<pid>/status, for example).
+func (in *Instance) Pid() int { return in.cmd.Process.Pid }
+
 // Log returns what the process has written so far.
 func (in *Instance) Log() string {
 	b, _ := os.ReadFile(in.LogPath)

@@ -64,11 +64,15 @@ func startForwardCaddy(t *testing.T, redisAddr, prefix, upstreamURL, hookgateLin
 }
 
 // startForwarder is startForwardCaddy with a static integration for every
-// vendor (branches main release/*, scans sast sca, pipeline).
-func startForwarder(t *testing.T, redisAddr, prefix, upstreamURL string) *forwarder {
+// vendor (branches main release/*, scans sast sca, pipeline), and extra
+// lines for the hookgate block.
+func startForwarder(t *testing.T, redisAddr, prefix, upstreamURL string, extra ...string) *forwarder {
 	t.Helper()
 	var ints strings.Builder
 	ints.WriteString("\t\tdedupe_window 1h\n")
+	for _, line := range extra {
+		ints.WriteString("\t\t" + line + "\n")
+	}
 	for _, vc := range vendorCases {
 		id := string(vc.vendor) + "-main"
 		fmt.Fprintf(&ints, "\t\tintegration %s {\n\t\t\tvendor %s\n\t\t\tsecret %s\n\t\t\tbranches main release/*\n\t\t\tscans sast sca\n\t\t\tpipeline\n\t\t}\n", id, vc.vendor, secretFor(id))
@@ -407,11 +411,12 @@ func TestTwoInstancesShareTheOutbox(t *testing.T) {
 // TestAuditKeepsNewestAndForgedApart: 230 accepted and 300 forged
 // deliveries to one integration: the audit keeps the newest 200 accepted,
 // newest first, and the forged ones in their own list. Unknown ids leave
-// no Redis key.
+// no Redis key. The brute-force limiter is off: past its threshold the
+// forged deliveries would get 429 and no audit entry (TestFailureLimit).
 func TestAuditKeepsNewestAndForgedApart(t *testing.T) {
 	redisAddr, prefix := testredis.Shared(t)
 	fs := newFindingService(t)
-	f := startForwarder(t, redisAddr, prefix, fs.URL)
+	f := startForwarder(t, redisAddr, prefix, fs.URL, "failure_limit off")
 	vc := vendorCases[0]
 	body := readPayload(t, vc.payload)
 	for i := 0; i < 230; i++ {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/hookgate/caddy-hookgate/state"
 )
@@ -84,5 +85,37 @@ func TestWorkerRecordsAcksAtShutdown(t *testing.T) {
 		if len(f.done) != events {
 			t.Errorf("Run returned with %d of %d delivered events recorded", len(f.done), events)
 		}
+	})
+}
+
+// slowDeliverer succeeds after a millisecond, like a nearby finding service.
+type slowDeliverer struct{ n atomic.Int64 }
+
+func (d *slowDeliverer) Deliver(context.Context, state.OutboxEvent) error {
+	time.Sleep(time.Millisecond)
+	d.n.Add(1)
+	return nil
+}
+
+// TestBusyWorkerReadsInBatches: while the outbox is full, the worker waits
+// for half its slots before reading again, so it reads several events per
+// outbox call rather than one per finished delivery.
+func TestBusyWorkerReadsInBatches(t *testing.T) {
+	const events = 400
+	clock := newTestClock()
+	ob := newFakeOutbox(clock.Now)
+	for i := range events {
+		ob.add(state.OutboxEvent{ID: fmt.Sprintf("ev-%d", i)})
+	}
+	d := &slowDeliverer{}
+	startWorker(t, WorkerConfig{Outbox: ob, Client: d, Now: clock.Now, Concurrency: 8})
+	waitFor(t, "every event delivered", func() bool { return d.n.Load() == events })
+	ob.snapshot(func(f *fakeOutbox) {
+		// One read per finished delivery would be about 400 reads; half
+		// the slots per read is about 100.
+		if f.nextCalls > events/2 {
+			t.Errorf("%d outbox reads for %d events: the busy worker reads one event at a time", f.nextCalls, events)
+		}
+		t.Logf("%d outbox reads for %d events", f.nextCalls, events)
 	})
 }

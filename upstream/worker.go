@@ -42,6 +42,9 @@ const (
 	logEvery = 5 * time.Second
 	// maxErrorLen bounds a last_error from a Deliverer other than Client.
 	maxErrorLen = 1024
+	// gatherWait is the longest a busy worker waits for more free slots
+	// before it reads the outbox.
+	gatherWait = 10 * time.Millisecond
 )
 
 // Deliverer makes one delivery attempt; *Client is the real one. An error
@@ -192,15 +195,41 @@ func (w *Worker) Run(ctx context.Context) {
 	slots := make(chan struct{}, w.concurrency)
 	release := func() { <-slots }
 	storeFailures := 0
+	// busy: the last read filled every free slot, so more events are
+	// probably waiting. Then the worker waits a moment (gatherWait) for
+	// half its slots before reading again: one outbox round trip per
+	// several events rather than per event, while the other half keeps
+	// delivering.
+	busy := false
 	for {
-		// Wait for one free slot, then take every other free one (up to
-		// Batch): each event handed out starts its attempt at once.
+		// Wait for one free slot (a moment longer for half of them when
+		// busy), then take every other free one (up to Batch): each event
+		// handed out starts its attempt at once.
 		select {
 		case slots <- struct{}{}:
 		case <-ctx.Done():
 			return
 		}
 		free := 1
+		if want := min(w.batch, w.concurrency/2); busy && free < want {
+			timer := time.NewTimer(gatherWait)
+		gather:
+			for free < want {
+				select {
+				case slots <- struct{}{}:
+					free++
+				case <-timer.C:
+					break gather
+				case <-ctx.Done():
+					timer.Stop()
+					for range free {
+						release()
+					}
+					return
+				}
+			}
+			timer.Stop()
+		}
 	fill:
 		for free < w.batch {
 			select {
@@ -221,6 +250,7 @@ func (w *Worker) Run(ctx context.Context) {
 			for range free {
 				release()
 			}
+			busy = false
 			w.storeTrouble("outbox read failed", err)
 			if !sleep(ctx, w.storeBackoff.Delay(storeFailures)) {
 				return
@@ -236,6 +266,7 @@ func (w *Worker) Run(ctx context.Context) {
 			// A misbehaving outbox; the extra events are reclaimed later.
 			batch = batch[:free]
 		}
+		busy = len(batch) == free
 		for range free - len(batch) {
 			release()
 		}
@@ -258,15 +289,14 @@ func (w *Worker) Run(ctx context.Context) {
 // through acks, in a batch; a failed one at once.
 func (w *Worker) attempt(ctx context.Context, p state.Pending, acks *acker) {
 	err := w.client.Deliver(ctx, p.Event)
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
-	defer cancel()
-	log := w.logger.With(zap.String("event_id", p.Event.ID), zap.Int("attempt", p.Attempts+1))
-
 	if err == nil {
 		acks.ack(p)
 		w.result(ResultDelivered)
 		return
 	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
+	log := w.logger.With(zap.String("event_id", p.Event.ID), zap.Int("attempt", p.Attempts+1))
 	if ctx.Err() != nil {
 		if ce := log.Check(zapcore.DebugLevel, "delivery abandoned at shutdown; the event will be reclaimed"); ce != nil {
 			ce.Write()

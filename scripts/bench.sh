@@ -11,7 +11,7 @@ scripts/xcaddy-build.sh bin/caddy
 out=${BENCH_OUT:-BENCHMARKS.md}
 gobench=$(go test -run '^$' -bench 'Verify(GitHub|Bearer)|RawHMAC|CheckPooled|HandlerGitHub' -benchmem -count 3 ./verifiers/ ./caddymodule/ 2>&1 | grep -E '^Benchmark|^ok|FAIL')
 drainbench=$(go test -run '^$' -bench 'DrainRedis' -benchtime 20000x -count 3 ./upstream/ 2>&1 | grep -E '^Benchmark|^ok|FAIL')
-table=$(go run ./scripts/bench -caddy bin/caddy -duration "${BENCH_DURATION:-8s}" -rounds "${BENCH_ROUNDS:-2}")
+table=$(go run ./scripts/bench -caddy bin/caddy -duration "${BENCH_DURATION:-5s}" -rounds "${BENCH_ROUNDS:-4}")
 {
 	echo "# Benchmarks"
 	echo
@@ -21,7 +21,7 @@ table=$(go run ./scripts/bench -caddy bin/caddy -duration "${BENCH_DURATION:-8s}
 	echo
 	echo "## Caddy + hookgate (gate mode) against plain reverse_proxy"
 	echo
-	echo "One Caddy process, two sites, one trivial Go backend; signed GitHub pushes; wrk -t2 -c32, ${BENCH_ROUNDS:-2} alternating rounds of ${BENCH_DURATION:-8s} per mode and size (req/s averaged, latency from the last round)."
+	echo "One Caddy process, two sites, one trivial Go backend; signed GitHub pushes; wrk -t2 -c32, ${BENCH_ROUNDS:-4} alternating rounds of ${BENCH_DURATION:-5s} per mode and size. Req/s is the median over the rounds; a ratio is the median of the per-round ratios (each round runs the modes back to back, so a ratio compares runs under the same conditions); latency is from the last round."
 	echo
 	echo "$table"
 	echo

@@ -22,6 +22,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -239,9 +240,9 @@ func run(caddyBin string, dur time.Duration, conns, rounds int, sizeList string)
 				queued, drained.Sub(runEnd).Round(10*time.Millisecond), drainRate))
 			proxy, gate, fwd = append(proxy, p), append(gate, g), append(fwd, fw)
 		}
-		mp, mg, mf := mean(proxy), mean(gate), mean(fwd)
-		fmt.Printf("| %s | %.0f | %.0f | %.2f× | %.0f | %.2f× | %s / %s | %s / %s | %s / %s |\n", human(size), mp.rps, mg.rps, mg.rps/mp.rps,
-			mf.rps, mf.rps/mp.rps, mp.p50, mp.p99, mg.p50, mg.p99, mf.p50, mf.p99)
+		mp, mg, mf := median(proxy), median(gate), median(fwd)
+		fmt.Printf("| %s | %.0f | %.0f | %.2f× | %.0f | %.2f× | %s / %s | %s / %s | %s / %s |\n", human(size), mp.rps, mg.rps, ratio(gate, proxy),
+			mf.rps, ratio(fwd, proxy), mp.p50, mp.p99, mg.p50, mg.p99, mf.p50, mf.p99)
 	}
 	fmt.Printf("\nOutbox drain in forward mode (each delivery yields ci.push and runbook.trigger):\n\n")
 	fmt.Printf("| body | deliveries accepted | events delivered | events in, during the run | events out, during the run | queued when wrk stopped | drain time | drain rate, no load |\n")
@@ -438,14 +439,35 @@ func wrk(script, url string, dur time.Duration, conns int, runID string) (result
 	return r, nil
 }
 
-func mean(rs []result) result {
-	var m result
-	for _, r := range rs {
-		m.rps += r.rps
+// median is the median of rs's req/s, with the latency of the last round.
+func median(rs []result) result {
+	rps := make([]float64, len(rs))
+	for i, r := range rs {
+		rps[i] = r.rps
 	}
-	m.rps /= float64(len(rs))
-	m.p50, m.p99 = rs[len(rs)-1].p50, rs[len(rs)-1].p99
+	m := rs[len(rs)-1]
+	m.rps = medianOf(rps)
 	return m
+}
+
+// ratio is the median over the rounds of a[i]/b[i]: each round's two runs
+// ran back to back, so their ratio sees the same machine, and the median
+// drops a round a neighbour disturbed.
+func ratio(a, b []result) float64 {
+	rs := make([]float64, len(a))
+	for i := range a {
+		rs[i] = a[i].rps / b[i].rps
+	}
+	return medianOf(rs)
+}
+
+func medianOf(xs []float64) float64 {
+	slices.Sort(xs)
+	n := len(xs)
+	if n%2 == 1 {
+		return xs[n/2]
+	}
+	return (xs[n/2-1] + xs[n/2]) / 2
 }
 
 // pushOfSize is a GitHub push payload padded with commits to size bytes.

@@ -9,6 +9,9 @@ command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteracti
 mkdir -p bin
 scripts/xcaddy-build.sh bin/caddy
 out=${BENCH_OUT:-BENCHMARKS.md}
+# The hand-written "## Profile" section (what pprof showed where a target
+# was missed) survives a re-run: it is cut from the old file and appended.
+profile=$( [ -f "$out" ] && awk '/^## Profile/{p=1} p' "$out" || true)
 gobench=$(go test -run '^$' -bench 'Verify(GitHub|Bearer)|RawHMAC|CheckPooled|HandlerGitHub' -benchmem -count 3 ./verifiers/ ./caddymodule/ 2>&1 | grep -E '^Benchmark|^ok|FAIL')
 drainbench=$(go test -run '^$' -bench 'DrainRedis' -benchtime 20000x -count 3 ./upstream/ 2>&1 | grep -E '^Benchmark|^ok|FAIL')
 table=$(go run ./scripts/bench -caddy bin/caddy -duration "${BENCH_DURATION:-5s}" -rounds "${BENCH_ROUNDS:-4}")
@@ -40,5 +43,9 @@ table=$(go run ./scripts/bench -caddy bin/caddy -duration "${BENCH_DURATION:-5s}
 	echo '```'
 	echo "$gobench"
 	echo '```'
+	if [ -n "$profile" ]; then
+		echo
+		echo "$profile"
+	fi
 } > "$out"
 cat "$out"

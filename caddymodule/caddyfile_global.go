@@ -231,6 +231,8 @@ func (uc *UpstreamConfig) unmarshal(d *caddyfile.Dispenser) error {
 			err = durationArg(d, &uc.Timeout)
 		case "max_attempts":
 			err = intArg(d, &uc.MaxAttempts)
+		case "concurrency":
+			err = positiveIntArg(d, &uc.Concurrency)
 		case "backoff":
 			var first, longest string
 			if !d.Args(&first, &longest) || d.NextArg() {

@@ -25,6 +25,7 @@ func TestAppUnmarshalCaddyfile(t *testing.T) {
 		}
 		upstream http://findings.internal/v1/events {
 			backoff 2s 2s
+			concurrency 8
 			header X-A "1"
 			header X-B "2"
 		}
@@ -50,7 +51,7 @@ func TestAppUnmarshalCaddyfile(t *testing.T) {
 		time.Duration(a.Vault.StaleTTL) != time.Hour || time.Duration(a.Vault.Timeout) != 3*time.Second {
 		t.Errorf("vault: %+v", a.Vault)
 	}
-	if u := a.Upstream; u == nil || u.URL != "http://findings.internal/v1/events" || u.BackoffFirst != u.BackoffMax ||
+	if u := a.Upstream; u == nil || u.URL != "http://findings.internal/v1/events" || u.BackoffFirst != u.BackoffMax || u.Concurrency != 8 ||
 		u.Headers["X-A"] != "1" || u.Headers["X-B"] != "2" {
 		t.Errorf("upstream: %+v", a.Upstream)
 	}
@@ -154,6 +155,8 @@ func TestAppUnmarshalCaddyfileErrors(t *testing.T) {
 		{"upstream max_attempts not integer", upstream("max_attempts many"), "not a non-negative integer"},
 		{"upstream max_attempts fraction", upstream("max_attempts 1.5"), "not a non-negative integer"},
 		{"upstream max_attempts two args", upstream("max_attempts 1 2"), arity},
+		{"upstream concurrency zero", upstream("concurrency 0"), "not a positive integer"},
+		{"upstream concurrency not integer", upstream("concurrency many"), "not a positive integer"},
 		{"upstream backoff one arg", upstream("backoff 1s"), arity},
 		{"upstream backoff no arg", upstream("backoff"), arity},
 		{"upstream backoff three args", upstream("backoff 1s 2s 3s"), arity},

@@ -74,6 +74,9 @@ type UpstreamConfig struct {
 	BackoffMax caddy.Duration `json:"backoff_max,omitempty"`
 	// Headers are added to every delivery; values accept placeholders.
 	Headers map[string]string `json:"headers,omitempty"`
+	// Concurrency is how many events this instance delivers at once.
+	// Default: 64.
+	Concurrency int `json:"concurrency,omitempty"`
 }
 
 // IntegrationConfig is a static integration record written in the config,

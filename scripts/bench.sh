@@ -30,7 +30,7 @@ table=$(go run ./scripts/bench -caddy bin/caddy -duration "${BENCH_DURATION:-5s}
 	echo
 	echo "## Outbox drain without HTTP load"
 	echo
-	echo "\`BenchmarkDrainRedis\`: 20,000 events queued in the real Redis outbox, then drained by one worker (concurrency 16, as in the app) into a local finding service that answers 202 at once."
+	echo "\`BenchmarkDrainRedis\`: 20,000 events queued in the real Redis outbox, then drained by one worker (concurrency 64, the app's default) into a local finding service that answers 202 at once."
 	echo
 	echo '```'
 	echo "$drainbench"

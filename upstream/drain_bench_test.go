@@ -12,8 +12,8 @@ import (
 	"github.com/hookgate/caddy-hookgate/state"
 )
 
-// BenchmarkDrainRedis measures how fast one worker (the app's concurrency
-// of 16) empties a real Redis outbox into a local finding service that
+// BenchmarkDrainRedis measures how fast one worker (the app's default
+// concurrency of 64) empties a real Redis outbox into a local finding service that
 // answers 202 at once: b.N events are queued first, then drained, and the
 // rate is reported as events/s.
 func BenchmarkDrainRedis(b *testing.B) {
@@ -44,7 +44,7 @@ func BenchmarkDrainRedis(b *testing.B) {
 		}
 	}
 
-	w, err := NewWorker(WorkerConfig{Outbox: outbox, Client: client, Concurrency: 16, Block: 50 * time.Millisecond})
+	w, err := NewWorker(WorkerConfig{Outbox: outbox, Client: client, Concurrency: 64, Block: 50 * time.Millisecond})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -25,6 +25,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -251,6 +252,35 @@ func run(caddyBin string, dur time.Duration, conns, rounds int, sizeList string)
 		fmt.Println(d)
 	}
 
+	// Steady load: deliveries at a fixed rate (open loop, not as fast as
+	// possible), to find the rates the outbox keeps up with: its length
+	// stays flat while events arrive, instead of growing.
+	fmt.Printf("\nForward mode at a steady rate (8 KiB pushes, each yielding 2 events; %s per rate):\n\n", dur)
+	fmt.Printf("| deliveries/s offered | accepted/s | events in/s | events out/s | outbox at the end | largest outbox seen | keeps up |\n")
+	fmt.Printf("| --- | --- | --- | --- | --- | --- | --- |\n")
+	if _, err := waitDrained(rdb, prefix, 5*time.Minute); err != nil {
+		return err
+	}
+	steadyBody := pushOfSize(8 << 10)
+	sh, _, err := verifiers.Sign(integrations.GitHub, integrations.SchemeHMAC, []byte(secret), steadyBody, time.Now(), "")
+	if err != nil {
+		return err
+	}
+	for _, rate := range []int{1000, 2000, 3000, 4000} {
+		before := delivered.Load()
+		st := steadyLoad(gateURL(fwdPort), steadyBody, sh.Get("X-Hub-Signature-256"), rate, dur, rdb, prefix)
+		out := delivered.Load() - before
+		keeps := "yes"
+		if st.endLen > 2*rate/10+64 { // more than ~0.1s of events left queued
+			keeps = "no"
+		}
+		fmt.Printf("| %d | %.0f | %.0f | %.0f | %d | %d | %s |\n", rate, st.accepted/dur.Seconds(), 2*st.accepted/dur.Seconds(),
+			float64(out)/dur.Seconds(), st.endLen, st.maxLen, keeps)
+		if _, err := waitDrained(rdb, prefix, 5*time.Minute); err != nil {
+			return err
+		}
+	}
+
 	// Peak memory: 100 connections posting 1 MiB pushes to a Caddy process
 	// started for this run alone, so its peak resident set (VmHWM) is its
 	// own: its start plus this load, nothing left from earlier runs.
@@ -323,6 +353,70 @@ request = function()
 end
 `, bodyFile, h.Get("X-Hub-Signature-256"))
 	return script, os.WriteFile(script, []byte(lua), 0o600)
+}
+
+// steadyResult is what one steady-rate run saw.
+type steadyResult struct {
+	accepted       float64 // deliveries answered 202
+	endLen, maxLen int     // outbox length when the run ended, and the largest seen
+}
+
+// steadyLoad offers rate deliveries per second for dur from 64 senders
+// with keep-alive connections, each delivery with an id of its own, and
+// samples the outbox length every 100ms.
+func steadyLoad(url string, body []byte, signature string, rate int, dur time.Duration, rdb *redis.Client, prefix string) steadyResult {
+	tokens := make(chan int, rate)
+	var accepted atomic.Int64
+	var wg sync.WaitGroup
+	for range 64 {
+		wg.Go(func() {
+			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
+			defer client.CloseIdleConnections()
+			for n := range tokens {
+				req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("X-GitHub-Event", "push")
+				req.Header.Set("X-GitHub-Delivery", fmt.Sprintf("steady-%d-%d", rate, n))
+				req.Header.Set("X-Hub-Signature-256", signature)
+				resp, err := client.Do(req)
+				if err != nil {
+					continue
+				}
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusAccepted {
+					accepted.Add(1)
+				}
+			}
+		})
+	}
+	var res steadyResult
+	start := time.Now()
+	tick := time.NewTicker(10 * time.Millisecond)
+	sample := time.NewTicker(100 * time.Millisecond)
+	sent := 0
+	for now := start; now.Sub(start) < dur; {
+		select {
+		case now = <-tick.C:
+			for due := int(float64(rate) * now.Sub(start).Seconds()); sent < due; sent++ {
+				select {
+				case tokens <- sent:
+				default: // the senders fell behind: the offered rate is not met
+				}
+			}
+		case <-sample.C:
+			if n, err := outboxLen(rdb, prefix); err == nil {
+				res.maxLen = max(res.maxLen, n)
+			}
+		}
+	}
+	tick.Stop()
+	sample.Stop()
+	close(tokens)
+	wg.Wait()
+	res.accepted = float64(accepted.Load())
+	res.endLen, _ = outboxLen(rdb, prefix)
+	res.maxLen = max(res.maxLen, res.endLen)
+	return res
 }
 
 // peakRSS reads a process's peak resident set size (VmHWM) in bytes.

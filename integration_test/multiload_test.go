@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookgate/caddy-hookgate/caddymodule"
 	"github.com/hookgate/caddy-hookgate/integrations"
 	"github.com/hookgate/caddy-hookgate/internal/testredis"
 )
@@ -174,9 +175,11 @@ func TestTwoInstancesUnderLoadOneKilled(t *testing.T) {
 			t.Logf("event %s delivered %d times", id, n)
 		}
 	}
-	// In flight at the kill: up to 16 attempts, plus up to 2×16 queued and
-	// 2×16+1 being recorded as done.
-	if twice > 16+2*16+2*16+1 {
+	// In flight at the kill: up to c attempts (the delivery concurrency),
+	// plus up to 2×c delivered and queued for their Done, and one Done
+	// batch (up to 2×c+1, all that can be queued) on its way to Redis.
+	const c = caddymodule.DefaultConcurrency
+	if twice > c+2*c+2*c+1 {
 		t.Errorf("%d events delivered more than once: more than the killed instance could have had in flight", twice)
 	}
 	t.Logf("%d events expected, %d delivered twice (in flight at the kill)", len(want), twice)

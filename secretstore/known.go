@@ -17,18 +17,3 @@ func (c *Cache) Known(id string) bool {
 	c.mu.RUnlock()
 	return ok || c.known.names(id)
 }
-
-// names reports whether the last listing named id, or id was marked
-// possible since. A nil set names nothing.
-func (k *knownIDs) names(id string) bool {
-	if k == nil {
-		return false
-	}
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if _, ok := k.ids[id]; ok {
-		return true
-	}
-	_, ok := k.pending[id]
-	return ok
-}

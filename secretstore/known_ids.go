@@ -99,16 +99,30 @@ func (k *knownIDs) mayFetch(id string, cached bool) bool {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.startRefreshLocked(now)
-	if k.ids == nil || cached {
-		return true
-	}
-	if _, ok := k.ids[id]; ok {
-		return true
-	}
-	if _, ok := k.pending[id]; ok {
+	if k.ids == nil || cached || k.namesLocked(id) {
 		return true
 	}
 	return k.takeLocked(now)
+}
+
+// names reports whether the last listing named id, or id was marked
+// possible since. A nil set names nothing.
+func (k *knownIDs) names(id string) bool {
+	if k == nil {
+		return false
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.namesLocked(id)
+}
+
+// namesLocked is names with k.mu held.
+func (k *knownIDs) namesLocked(id string) bool {
+	if _, ok := k.ids[id]; ok {
+		return true
+	}
+	_, ok := k.pending[id]
+	return ok
 }
 
 // markPossible makes id count as possibly known until a listing that

@@ -4,13 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/hookgate/caddy-hookgate/integrations"
 	"github.com/hookgate/caddy-hookgate/internal/testcaddy"
@@ -90,20 +87,6 @@ func wantLimited(t *testing.T, what string, status int, retryAfter, body string)
 	}
 }
 
-func scanPrefix(t *testing.T, c redis.UniversalClient, prefix string) []string {
-	t.Helper()
-	var keys []string
-	iter := c.Scan(context.Background(), 0, prefix+"*", 1000).Iterator()
-	for iter.Next(context.Background()) {
-		keys = append(keys, strings.TrimPrefix(iter.Val(), prefix))
-	}
-	if err := iter.Err(); err != nil {
-		t.Fatal(err)
-	}
-	slices.Sort(keys)
-	return keys
-}
-
 // TestFailureLimit drives the brute-force limiter through two real Caddy
 // instances on one Redis: forged deliveries are answered 401 up to the
 // threshold and 429 after, by both instances; a valid delivery from the
@@ -169,7 +152,10 @@ func TestFailureLimit(t *testing.T) {
 	// Redis: one failure hash per scope and window, plus the audit lists
 	// and dedupe marks of the valid deliveries; nothing names an unknown
 	// id, and the failure hashes expire with their window.
-	keys := scanPrefix(t, c, prefix)
+	keys := redisKeys(t, redisAddr, prefix)
+	for i := range keys {
+		keys[i] = strings.TrimPrefix(keys[i], prefix)
+	}
 	t.Logf("keys under the prefix: %q", keys)
 	var fail []string
 	for _, k := range keys {

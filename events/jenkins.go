@@ -4,6 +4,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Jenkins (notification plugin, JSON format, its native body) yields
@@ -66,7 +68,7 @@ func repoFromURL(raw string) string {
 	}
 	var p string
 	if u, err := url.Parse(s); err == nil && u.Scheme != "" && u.Host != "" {
-		p = u.Path
+		p = decodedPath(u.EscapedPath())
 	} else if at := strings.Index(s, "@"); at >= 0 && strings.Contains(s[at:], ":") && !strings.Contains(s, "://") {
 		// scp-like: git@host:owner/repo.git
 		p = s[at+strings.Index(s[at:], ":")+1:]
@@ -85,6 +87,26 @@ func repoFromURL(raw string) string {
 	}
 	if p == "" {
 		return raw
+	}
+	return p
+}
+
+// decodedPath percent-decodes an escaped URL path only where the result
+// means the same thing to every reader: valid UTF-8, no control bytes, and
+// no separator the vendor had escaped (`acme%2Fevil/api` is not
+// `acme/evil/api`). Otherwise the escaped form is kept, which is ASCII.
+func decodedPath(escaped string) string {
+	if !strings.Contains(escaped, "%") {
+		return escaped
+	}
+	p, err := url.PathUnescape(escaped)
+	if err != nil || !utf8.ValidString(p) || strings.Count(p, "/") != strings.Count(escaped, "/") {
+		return escaped
+	}
+	for _, r := range p {
+		if unicode.IsControl(r) {
+			return escaped
+		}
 	}
 	return p
 }

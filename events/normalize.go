@@ -230,8 +230,13 @@ func malformed(what string) error {
 	return fmt.Errorf("%w: %s", ErrMalformed, what)
 }
 
-// capString cuts s to at most n bytes without splitting a rune.
+// capString cuts s to at most n bytes without splitting a rune. Bytes that
+// are not UTF-8 become U+FFFD first: every string an event or a reason
+// carries is valid UTF-8, whatever a decoder upstream let through.
 func capString(s string, n int) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
 	if len(s) <= n {
 		return s
 	}

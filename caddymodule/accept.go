@@ -110,8 +110,16 @@ func (h *Handler) commit(ctx context.Context, w http.ResponseWriter, repl *caddy
 		Events:      out,
 		Audit:       v.entry,
 		AuditSize:   h.app.AuditSize,
+		MaxOutbox:   h.app.MaxOutbox,
 	})
 	switch {
+	case errors.Is(err, state.ErrOutboxFull):
+		if h.app.outboxFullLog.allow(time.Now()) {
+			h.logger.Warn("outbox full (max_outbox): refusing verified deliveries with 503 until the finding service catches up; vendors retry",
+				zap.Int("max_outbox", h.app.MaxOutbox))
+		}
+		w.Header().Set("Retry-After", "60")
+		return true, h.refuseAs(w, repl, http.StatusServiceUnavailable, resultOutboxFull, "outbox full (max_outbox)", v.delivery.Vendor, v.rec.ID)
 	case err != nil:
 		h.logger.Error("storing a verified delivery failed; answering 503 so the vendor retries",
 			zap.String("integration", v.rec.ID), zap.Error(err))

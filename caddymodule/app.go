@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hookgate/caddy-hookgate/integrations"
+	"github.com/hookgate/caddy-hookgate/limiter"
 	"github.com/hookgate/caddy-hookgate/poller"
 	"github.com/hookgate/caddy-hookgate/secretstore"
 	"github.com/hookgate/caddy-hookgate/upstream"
@@ -30,7 +31,21 @@ const (
 	// enough that a busy edge does not starve the delivery (at 16, a
 	// saturated instance delivered a fifth of what it accepted; see
 	// BENCHMARKS.md).
-	DefaultConcurrency   = 64
+	DefaultConcurrency = 64
+	// DefaultMaxInflightBody is how many body bytes one instance holds at
+	// once, over all requests and HTTP/2 streams: ten bodies of max_body.
+	DefaultMaxInflightBody = 256 << 20
+	// DefaultBodyTimeout is the time every body gets before the minimum
+	// rate counts.
+	DefaultBodyTimeout = 10 * time.Second
+	// DefaultBodyMinRate is the slowest a body may arrive on average, in
+	// bytes per second, once DefaultBodyTimeout is spent: a 25 MiB body
+	// may take 10s + 400s, a 8 KiB one about 11s.
+	DefaultBodyMinRate = 64 << 10
+	// DefaultMaxOutbox is how many events the outbox holds before new
+	// deliveries are refused with 503 (Redis memory stays bounded while the
+	// finding service is down).
+	DefaultMaxOutbox     = 1_000_000
 	defaultAllowUnsigned = "{env.CI_WEBHOOK_ALLOW_UNSIGNED}"
 )
 
@@ -56,6 +71,26 @@ type App struct {
 	// MaxBody is the largest delivery accepted, in bytes; larger ones are
 	// answered 413. Default: 25 MiB.
 	MaxBody int64 `json:"max_body,omitempty"`
+	// MaxInflightBody bounds the body bytes this instance holds at once,
+	// shared by every request and HTTP/2 stream: a request whose declared
+	// length does not fit what is left is answered 503 with Retry-After
+	// before its body is read, and a body of unknown length that outgrows
+	// it is cut the same way. Must be at least MaxBody. Default: 256 MiB.
+	MaxInflightBody int64 `json:"max_inflight_body,omitempty"`
+	// BodyTimeout is the time a body may take to arrive before the minimum
+	// rate applies, whatever the server's own timeouts are; a body that
+	// falls behind is answered 408 (or its connection closed when no
+	// answer can be written). Default: 10s.
+	BodyTimeout caddy.Duration `json:"body_timeout,omitempty"`
+	// BodyMinRate is the slowest average rate, in bytes per second, at
+	// which a body may arrive once BodyTimeout is spent: a body of n bytes
+	// has BodyTimeout + n/BodyMinRate seconds in all. Default: 64 KiB/s.
+	BodyMinRate int64 `json:"body_min_rate,omitempty"`
+	// MaxOutbox is how many events the outbox may hold (queued, in flight
+	// or waiting to retry); a delivery that would take it past this is
+	// answered 503 with Retry-After and nothing of it is stored. Only
+	// applies when forwarding. Default: 1,000,000.
+	MaxOutbox int `json:"max_outbox,omitempty"`
 	// AuditSize is how many audit entries are kept per integration and
 	// kind (accepted, rejected). Default: 200.
 	AuditSize int `json:"audit_size,omitempty"`
@@ -87,6 +122,8 @@ type App struct {
 	pollerDone    chan struct{}
 	lifecycle     *lifecycle
 	limit         *failureLimit // nil: limiter off
+	bodies        *limiter.Budget
+	outboxFullLog *everyInterval // the "outbox full" warning, at most once a minute
 	metrics       *metrics      // nil until provisioned: counts nothing
 }
 
@@ -107,6 +144,20 @@ func (a *App) Provision(ctx caddy.Context) error {
 	if a.MaxBody == 0 {
 		a.MaxBody = DefaultMaxBody
 	}
+	if a.MaxInflightBody == 0 {
+		a.MaxInflightBody = DefaultMaxInflightBody
+	}
+	if a.BodyTimeout == 0 {
+		a.BodyTimeout = caddy.Duration(DefaultBodyTimeout)
+	}
+	if a.BodyMinRate == 0 {
+		a.BodyMinRate = DefaultBodyMinRate
+	}
+	if a.MaxOutbox == 0 {
+		a.MaxOutbox = DefaultMaxOutbox
+	}
+	a.bodies = limiter.NewBudget(a.MaxInflightBody)
+	a.outboxFullLog = new(everyInterval)
 	if a.AuditSize == 0 {
 		a.AuditSize = DefaultAuditSize
 	}
@@ -180,6 +231,12 @@ func (a *App) Provision(ctx caddy.Context) error {
 func (a *App) Validate() error {
 	if a.MaxBody < 0 {
 		return fmt.Errorf("hookgate: max_body must not be negative")
+	}
+	if a.MaxInflightBody < a.MaxBody {
+		return fmt.Errorf("hookgate: max_inflight_body (%d bytes) must be at least max_body (%d bytes)", a.MaxInflightBody, a.MaxBody)
+	}
+	if a.BodyTimeout < 0 || a.BodyMinRate < 0 || a.MaxOutbox < 0 {
+		return fmt.Errorf("hookgate: body_timeout, body_min_rate and max_outbox must not be negative")
 	}
 	if a.AuditSize < 0 {
 		return fmt.Errorf("hookgate: audit_size must not be negative")

@@ -7,7 +7,24 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	"github.com/hookgate/caddy-hookgate/limiter"
 )
+
+// readBounded reads src into a fresh bodyBuffer without a budget, as the
+// handler does, for the tests that look at the outcome only.
+func readBounded(src io.Reader, declared, limit int64, sink io.Writer) (body []byte, tooLarge bool, err error) {
+	var b bodyBuffer
+	defer b.release()
+	res, err := b.readFrom(src, declared, limit, sink, nil)
+	switch res {
+	case readDone:
+		return b.bytes(), false, nil
+	case readTooLarge:
+		return nil, true, nil
+	}
+	return nil, false, err
+}
 
 func TestReadBounded(t *testing.T) {
 	const limit = 1000
@@ -122,5 +139,151 @@ func TestReplayBody(t *testing.T) {
 	}
 	if err := rb.Close(); err != nil {
 		t.Errorf("Close: %v", err)
+	}
+}
+
+// probeReader yields data in the chunk sizes cut gives and, before every
+// read, checks the buffer's promise: it holds no more than what arrived
+// plus one segment, no more than limit+1 bytes, and no more than it took
+// from the budget.
+type probeReader struct {
+	t     *testing.T
+	data  []byte
+	off   int
+	cut   []byte
+	i     int
+	buf   *bodyBuffer
+	limit int64
+}
+
+func (p *probeReader) Read(q []byte) (int, error) {
+	held := p.buf.held()
+	if held > int64(p.off)+bodyChunk {
+		p.t.Fatalf("holds %d bytes after %d arrived: more than one segment ahead", held, p.off)
+	}
+	if held > p.limit+1 {
+		p.t.Fatalf("holds %d bytes under a limit of %d", held, p.limit)
+	}
+	if p.buf.budget != nil && held > p.buf.reserved {
+		p.t.Fatalf("holds %d bytes but took %d from the budget", held, p.buf.reserved)
+	}
+	if p.off == len(p.data) {
+		return 0, io.EOF
+	}
+	n := len(q)
+	if len(p.cut) > 0 {
+		n = min(n, 1+int(p.cut[p.i%len(p.cut)])*97)
+		p.i++
+	}
+	n = copy(q, p.data[p.off:min(len(p.data), p.off+n)])
+	p.off += n
+	return n, nil
+}
+
+// FuzzBodyBuffer checks the bounded reader for any declared length,
+// chunking, limit and budget: it never holds more than what arrived plus
+// the first chunk (probeReader), never passes more than the limit to the
+// hash or the caller, returns exactly the body when it fits, and gives
+// every byte back to the budget.
+func FuzzBodyBuffer(f *testing.F) {
+	f.Add(int64(-1), uint32(1000), uint32(100), uint32(1<<20), []byte{3, 0, 200})
+	f.Add(int64(25<<20), uint32(300<<10), uint32(200<<10), uint32(256<<10), []byte{255, 1})
+	f.Add(int64(10), uint32(1000), uint32(500), uint32(0), []byte(nil))
+	f.Add(int64(0), uint32(10), uint32(0), uint32(100), []byte{0})
+	f.Add(int64(1<<40), uint32(70<<10), uint32(70<<10), uint32(80<<10), []byte{7})
+	f.Add(int64(bodyChunk), uint32(bodyChunk), uint32(bodyChunk), uint32(2*bodyChunk), []byte{})
+	f.Fuzz(func(t *testing.T, declared int64, limit32, n32, budget32 uint32, cut []byte) {
+		limit := int64(limit32 % (512 << 10))
+		n := int(n32 % (600 << 10))
+		data := bytes.Repeat([]byte("hookgate"), n/8+1)[:n]
+		b := bodyBuffer{}
+		if budget32 != 0 {
+			b.budget = limiter.NewBudget(int64(budget32 % (1 << 21)))
+		}
+		if declared > limit {
+			return // the handler answers 413 before reading
+		}
+		if !b.reserve(declared, limit) {
+			if b.budget.InFlight() != 0 {
+				t.Fatal("a refused reservation took bytes")
+			}
+			return
+		}
+		var sink bytes.Buffer
+		src := &probeReader{t: t, data: data, cut: cut, buf: &b, limit: limit}
+		res, err := b.readFrom(src, declared, limit, &sink, nil)
+		if int64(sink.Len()) > limit {
+			t.Fatalf("the hash saw %d bytes under a limit of %d", sink.Len(), limit)
+		}
+		switch res {
+		case readDone:
+			if err != nil || int64(n) > limit {
+				t.Fatalf("done with %d bytes under limit %d, err %v", n, limit, err)
+			}
+			if got := b.bytes(); !bytes.Equal(got, data) || !bytes.Equal(sink.Bytes(), data) {
+				t.Fatalf("body %d bytes, hashed %d, sent %d", len(got), sink.Len(), n)
+			}
+		case readTooLarge:
+			if int64(n) <= limit {
+				t.Fatalf("too large with %d bytes under limit %d", n, limit)
+			}
+		case readOverBudget:
+			if b.budget == nil {
+				t.Fatal("over budget without a budget")
+			}
+		default:
+			t.Fatalf("read failed: %v", err)
+		}
+		b.release()
+		if b.budget != nil && b.budget.InFlight() != 0 {
+			t.Fatalf("%d bytes not given back to the budget", b.budget.InFlight())
+		}
+	})
+}
+
+// TestBodyBufferIgnoresDeclaredLength is the attack of a caller that
+// declares 25 MiB and sends nothing: the buffer holds one small segment,
+// and a long body is held in segments, never in one allocation sized
+// from what was declared.
+func TestBodyBufferIgnoresDeclaredLength(t *testing.T) {
+	var b bodyBuffer
+	defer b.release()
+	res, err := b.readFrom(strings.NewReader(""), 25<<20, 25<<20, nil, nil)
+	if res != readDone || err != nil {
+		t.Fatalf("read = %v, %v", res, err)
+	}
+	if held := b.held(); held > bodyChunk {
+		t.Fatalf("holds %d bytes for an empty body declared as 25 MiB", held)
+	}
+	var long bodyBuffer
+	defer long.release()
+	data := bytes.Repeat([]byte{1}, 5*bodyChunk+3)
+	calls := 0
+	if res, _ := long.readFrom(bytes.NewReader(data), int64(len(data)), 25<<20, nil, func(int64) { calls++ }); res != readDone {
+		t.Fatalf("read = %v", res)
+	}
+	if calls != 6 {
+		t.Errorf("progress called %d times for 6 segments", calls)
+	}
+	if got := long.bytes(); !bytes.Equal(got, data) {
+		t.Fatalf("body of %d bytes came back as %d", len(data), len(got))
+	}
+}
+
+// TestBodyBufferOverBudget: a body of unknown length that outgrows the
+// budget is cut, and every byte comes back.
+func TestBodyBufferOverBudget(t *testing.T) {
+	budget := limiter.NewBudget(3 * bodyChunk)
+	b := bodyBuffer{budget: budget}
+	res, _ := b.readFrom(bytes.NewReader(make([]byte, 4*bodyChunk)), -1, 25<<20, nil, nil)
+	if res != readOverBudget {
+		t.Fatalf("read = %v, want over budget", res)
+	}
+	if got := budget.InFlight(); got != 3*bodyChunk {
+		t.Fatalf("in flight %d, want the whole budget %d", got, 3*bodyChunk)
+	}
+	b.release()
+	if budget.InFlight() != 0 {
+		t.Fatalf("%d bytes not given back", budget.InFlight())
 	}
 }

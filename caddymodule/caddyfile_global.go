@@ -49,15 +49,15 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		case "allow_unsigned":
 			err = oneArg(d, &a.AllowUnsigned)
 		case "max_body":
-			var s string
-			if err = oneArg(d, &s); err == nil {
-				var n uint64
-				n, err = humanize.ParseBytes(s)
-				if err != nil || n == 0 || n > math.MaxInt64 {
-					return d.Errf("max_body: invalid size %q", s)
-				}
-				a.MaxBody = int64(n)
-			}
+			err = sizeArg(d, &a.MaxBody)
+		case "max_inflight_body":
+			err = sizeArg(d, &a.MaxInflightBody)
+		case "body_timeout":
+			err = durationArg(d, &a.BodyTimeout)
+		case "body_min_rate":
+			err = sizeArg(d, &a.BodyMinRate)
+		case "max_outbox":
+			err = positiveIntArg(d, &a.MaxOutbox)
 		case "audit_size":
 			err = intArg(d, &a.AuditSize)
 		case "dedupe_window":
@@ -371,6 +371,21 @@ func durationArg(d *caddyfile.Dispenser, dst *caddy.Duration) error {
 		return d.Errf("not a positive duration: %q", s)
 	}
 	*dst = caddy.Duration(dur)
+	return nil
+}
+
+// sizeArg reads one positive size such as 25MiB or 65536.
+func sizeArg(d *caddyfile.Dispenser, dst *int64) error {
+	name := d.Val()
+	var s string
+	if err := oneArg(d, &s); err != nil {
+		return err
+	}
+	n, err := humanize.ParseBytes(s)
+	if err != nil || n == 0 || n > math.MaxInt64 {
+		return d.Errf("%s: invalid size %q", name, s)
+	}
+	*dst = int64(n)
 	return nil
 }
 

@@ -15,7 +15,6 @@ import (
 
 	"github.com/hookgate/caddy-hookgate/events"
 	"github.com/hookgate/caddy-hookgate/integrations"
-	"github.com/hookgate/caddy-hookgate/secretstore"
 	"github.com/hookgate/caddy-hookgate/verifiers"
 )
 
@@ -63,10 +62,11 @@ type Handler struct {
 	// are removed.
 	KeepCredentials bool `json:"keep_credentials,omitempty"`
 
-	app    *App
-	logger *zap.Logger
-	now    func() time.Time
-	checks *sync.Pool
+	app     *App
+	logger  *zap.Logger
+	now     func() time.Time
+	checks  *sync.Pool
+	inbound *sync.Pool
 }
 
 // CaddyModule returns the Caddy module information.
@@ -82,6 +82,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
 	h.now = time.Now
 	h.checks = &sync.Pool{New: func() any { return new(verifiers.Check) }}
+	h.inbound = &sync.Pool{New: func() any { return new(inbound) }}
 	app, err := ctx.App("hookgate")
 	if err != nil {
 		return fmt.Errorf("hookgate: loading app: %w", err)
@@ -102,75 +103,33 @@ func (h *Handler) Validate() error {
 }
 
 // ServeHTTP verifies the delivery and passes it on, or refuses it.
+// Everything the headers decide is decided before a byte of the body is
+// read (admit.go); the body is then read bounded in size, memory and time
+// (body_read.go) while it is hashed.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	dropInboundAnnotations(r.Header)
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
-	if r.Method != http.MethodPost {
-		return h.refuse(w, repl, http.StatusMethodNotAllowed, "method not allowed", "", "")
-	}
-	vendor, id, ok := h.receiver(r, repl)
-	if !ok {
-		return h.refuseUnknown(w, r, repl, "no receiver for path or malformed integration id", "")
-	}
-	if answered, err := h.limitUnknown(w, r, repl, vendor, id); answered {
+	in, answered, err := h.admit(w, r, repl)
+	if answered {
 		return err
 	}
-	rec, err := h.app.lookup(r.Context(), id)
-	switch {
-	case errors.Is(err, secretstore.ErrNotFound):
-		return h.refuseUnknown(w, r, repl, "unknown integration", vendor)
-	case errors.Is(err, secretstore.ErrInvalid):
-		h.logger.Error("integration record is invalid; refusing its deliveries", zap.String("integration", id), zap.Error(err))
-		return h.refuse(w, repl, http.StatusUnauthorized, "invalid integration record", vendor, id)
-	case err != nil:
-		h.logger.Error("secret store unavailable", zap.String("integration", id), zap.Error(err))
-		return h.refuse(w, repl, http.StatusServiceUnavailable, "secret store unavailable", vendor, id)
-	}
-	now := h.now()
-	if rec.Vendor != vendor {
-		return h.reject(w, r, repl, &rec, "invalid", "vendor mismatch", now)
-	}
-	if !rec.Active {
-		return h.reject(w, r, repl, &rec, "invalid", "integration inactive", now)
-	}
-	limit := h.app.MaxBody
-	if r.ContentLength > limit {
-		return h.refuse(w, repl, http.StatusRequestEntityTooLarge, "body over max_body", vendor, id)
-	}
-
-	scheme := rec.EffectiveScheme()
-	var check *verifiers.Check
-	if rec.HasSecret() {
-		check = h.checks.Get().(*verifiers.Check)
-		defer h.checks.Put(check)
-		sec := verifiers.Secrets{Current: []byte(rec.Secret)}
-		if rec.PreviousActive(now) {
-			sec.Previous = []byte(rec.PreviousSecret)
-		}
-		check.Reset(vendor, scheme, verifiers.Delivery{Header: r.Header, RawQuery: r.URL.RawQuery, Now: now}, sec)
-	}
+	defer in.finish(h)
 	readStart := time.Now()
-	body, tooLarge, err := readBounded(r.Body, r.ContentLength, limit, writerOrNil(check))
-	var maxErr *http.MaxBytesError
-	switch {
-	case tooLarge || errors.As(err, &maxErr):
-		return h.refuse(w, repl, http.StatusRequestEntityTooLarge, "body over max_body", vendor, id)
-	case err != nil:
-		return h.refuse(w, repl, http.StatusBadRequest, "reading body failed", vendor, id)
+	if answered, err := h.readBody(w, r, repl, in); answered {
+		return err
 	}
+	body := in.buf.bytes()
 
 	signature := "valid"
-	if check == nil {
-		if !h.app.allowUnsigned {
-			return h.reject(w, r, repl, &rec, "missing", "integration has no secret and unsigned deliveries are not allowed", now)
-		}
-		signature = "unsigned"
-	} else if v := h.verdict(check, vendor, readStart); !v.OK() {
-		return h.reject(w, r, repl, &rec, v.Outcome.String(), "signature "+v.Outcome.String()+": "+v.Reason, now)
+	if in.check == nil {
+		signature = "unsigned" // admit refused a secretless integration unless allowed
+	} else if v := h.verdict(in.check, in.vendor, readStart); !v.OK() {
+		return h.reject(w, r, repl, &in.rec, v.Outcome.String(), "signature "+v.Outcome.String()+": "+v.Reason, in.now)
 	}
 
 	// Verified: only now is the body looked into.
-	ident := events.Identify(vendor, scheme, r.Header, body)
+	vendor, id := in.vendor, in.rec.ID
+	ident := events.Identify(vendor, in.scheme, r.Header, body)
 	delivery := events.Delivery{
 		Vendor:      vendor,
 		Integration: id,
@@ -180,9 +139,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		DeliveryKey: events.DeliveryKey(id, ident.Delivery, body),
 		Signature:   signature,
 		Via:         "webhook",
-		ReceivedAt:  now,
+		ReceivedAt:  in.now,
 	}
-	vd, err := prepare(rec, delivery)
+	vd, err := prepare(in.rec, delivery)
 	if err != nil {
 		entry := auditEntryOf(delivery, nil, "rejected", "malformed body")
 		if aerr := h.app.state.deliveries.Reject(r.Context(), id, entry, h.app.AuditSize); aerr != nil {
@@ -257,8 +216,22 @@ func (h *Handler) receiver(r *http.Request, repl *caddy.Replacer) (integrations.
 // a 401 from whether id is set). The id is logged only when it names a
 // known integration, never as the caller sent it.
 func (h *Handler) refuse(w http.ResponseWriter, repl *caddy.Replacer, status int, reason string, vendor integrations.Vendor, id string) error {
+	return h.refuseAs(w, repl, status, refusalResult(status, id != ""), reason, vendor, id)
+}
+
+// refuseAs is refuse with the metric result given rather than derived
+// from the status: the 503s of the body budget and the full outbox are
+// counted apart from the secret or state store being down.
+func (h *Handler) refuseAs(w http.ResponseWriter, repl *caddy.Replacer, status int, result deliveryResult, reason string, vendor integrations.Vendor, id string) error {
 	repl.Set(placeholderScope+"reason", reason)
-	h.app.metrics.refused(vendor, status, id != "")
+	h.app.metrics.delivery(vendor, result)
+	// Every refusal ends the connection. Most are answered before the
+	// body is read: the server then neither waits for a body nobody will
+	// read nor keeps a connection whose next bytes are someone's unread
+	// body. Doing it for all of them keeps every 401 alike, so the header
+	// does not tell a caller whether its id exists. On HTTP/2 it is a
+	// graceful GOAWAY.
+	w.Header().Set("Connection", "close")
 	if c := h.logger.Check(zapcore.InfoLevel, "webhook refused"); c != nil {
 		c.Write(zap.Int("status", status), zap.String("reason", reason), zap.String("vendor", string(vendor)), zap.String("integration", id))
 	}
@@ -273,6 +246,8 @@ func (h *Handler) refuse(w http.ResponseWriter, repl *caddy.Replacer, status int
 		return writeJSON(w, status, bodyUnavailable)
 	case http.StatusTooManyRequests:
 		return writeJSON(w, status, bodyTooManyRequests)
+	case http.StatusRequestTimeout:
+		return writeJSON(w, status, bodyRequestTimeout)
 	default:
 		return writeJSON(w, status, bodyBadRequest)
 	}

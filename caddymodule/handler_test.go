@@ -232,6 +232,7 @@ func newTestHandler(app *App) (*Handler, *observer.ObservedLogs) {
 	core, logs := observer.New(zapcore.DebugLevel)
 	h := &Handler{app: app, logger: zap.New(core), now: func() time.Time { return testNow }}
 	h.checks = &sync.Pool{New: func() any { return new(verifiers.Check) }}
+	h.inbound = &sync.Pool{New: func() any { return new(inbound) }}
 	return h, logs
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/hookgate/caddy-hookgate/integrations"
+	"github.com/hookgate/caddy-hookgate/limiter"
 	"github.com/hookgate/caddy-hookgate/state"
 	"github.com/hookgate/caddy-hookgate/upstream"
 	"github.com/hookgate/caddy-hookgate/verifiers"
@@ -82,6 +83,9 @@ const (
 	resultUnavailable                         // 503: secret store or state store unreachable
 	resultLimited                             // 429: the brute-force limiter holds the caller's address
 	resultBackendFailed                       // gate mode: verified, but the next handler failed or answered other than 2xx
+	resultOverBudget                          // 503: the body does not fit what is left of max_inflight_body
+	resultTimeout                             // 408: the body did not arrive within the body deadline
+	resultOutboxFull                          // 503: the outbox already holds max_outbox events
 	resultError                               // any other answer (500: events could not be encoded)
 	numResults
 )
@@ -109,6 +113,12 @@ func (r deliveryResult) String() string {
 		return "limited"
 	case resultBackendFailed:
 		return "backend_failed"
+	case resultOverBudget:
+		return "over_budget"
+	case resultTimeout:
+		return "timeout"
+	case resultOutboxFull:
+		return "outbox_full"
 	default:
 		return "error"
 	}
@@ -134,6 +144,8 @@ func refusalResult(status int, known bool) deliveryResult {
 		return resultUnavailable
 	case http.StatusTooManyRequests:
 		return resultLimited
+	case http.StatusRequestTimeout:
+		return resultTimeout
 	default:
 		return resultError
 	}
@@ -157,9 +169,13 @@ type metrics struct {
 	outboxLength *prometheus.Desc
 	outboxOldest *prometheus.Desc
 	deadLetters  *prometheus.Desc
+	bodyBytes    *prometheus.Desc
 
 	// outbox is read when Prometheus scrapes; nil: no outbox gauges.
 	outbox state.Outbox
+	// bodies is the body budget read when Prometheus scrapes; nil: no
+	// gauge.
+	bodies *limiter.Budget
 
 	// vendors are the known vendors; vendor i is at index i+1 of the
 	// slices below, and index 0 stands for "" (no known vendor).
@@ -171,8 +187,8 @@ type metrics struct {
 }
 
 // newMetrics builds the app's metrics, reading the outbox gauges from
-// outbox (nil: none).
-func newMetrics(outbox state.Outbox) *metrics {
+// outbox and the body bytes in flight from bodies (nil: none).
+func newMetrics(outbox state.Outbox, bodies *limiter.Budget) *metrics {
 	m := &metrics{
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "caddy_hookgate_deliveries_total",
@@ -198,7 +214,10 @@ func newMetrics(outbox state.Outbox) *metrics {
 			"Age of the oldest event in the outbox not yet delivered; 0 when it is empty.", nil, nil),
 		deadLetters: prometheus.NewDesc("caddy_hookgate_dead_letters",
 			"Events in the dead letters: failed for good, waiting for a redrive.", nil, nil),
+		bodyBytes: prometheus.NewDesc("caddy_hookgate_inflight_body_bytes",
+			"Body bytes this instance holds now, taken from max_inflight_body.", nil, nil),
 		outbox:  outbox,
+		bodies:  bodies,
 		vendors: integrations.Vendors(),
 	}
 	n := len(m.vendors) + 1
@@ -302,6 +321,7 @@ func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
 	ch <- m.outboxLength
 	ch <- m.outboxOldest
 	ch <- m.deadLetters
+	ch <- m.bodyBytes
 }
 
 // Collect implements prometheus.Collector. The outbox gauges are read from
@@ -312,6 +332,9 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	m.verification.Collect(ch)
 	m.dedupe.Collect(ch)
 	m.attempts.Collect(ch)
+	if m.bodies != nil {
+		ch <- prometheus.MustNewConstMetric(m.bodyBytes, prometheus.GaugeValue, float64(m.bodies.InFlight()))
+	}
 	if m.outbox == nil {
 		return
 	}
@@ -339,7 +362,7 @@ type deadLetterCounter interface {
 // registry, so each App registers into a fresh one; should the hookgate
 // collectors already be in reg, the ones there are used.
 func registerMetrics(reg *prometheus.Registry, a *App, outbox state.Outbox) (*metrics, error) {
-	m := newMetrics(outbox)
+	m := newMetrics(outbox, a.bodies)
 	if reg == nil {
 		return m, nil
 	}

@@ -110,6 +110,7 @@ func TestMetricRefusalResult(t *testing.T) {
 		{http.StatusTooManyRequests, false, "limited"},
 		{http.StatusTooManyRequests, true, "limited"},
 		{http.StatusInternalServerError, true, "error"},
+		{http.StatusRequestTimeout, true, "timeout"},
 	}
 	for _, c := range cases {
 		if got := refusalResult(c.status, c.known).String(); got != c.want {
@@ -124,13 +125,15 @@ func TestMetricRefusalResult(t *testing.T) {
 		}
 		seen[s] = true
 	}
-	if len(seen) != 11 {
-		t.Errorf("%d result labels, want 11: %v", len(seen), seen)
+	// The three of the edge bounds (over_budget, timeout, outbox_full) came
+	// after the first eleven.
+	if len(seen) != 14 {
+		t.Errorf("%d result labels, want 14: %v", len(seen), seen)
 	}
 	if gateResult(http.StatusNoContent) != resultAccepted || gateResult(http.StatusBadGateway) != resultBackendFailed || gateResult(0) != resultBackendFailed {
 		t.Error("gateResult maps a status wrongly")
 	}
-	m := newMetrics(nil)
+	m := newMetrics(nil, nil)
 	for _, v := range []integrations.Vendor{"", "nope", "GitHub", "github/../x", "gh-1"} {
 		if i := m.vendorIndex(v); i != 0 {
 			t.Errorf("vendorIndex(%q) = %d: not a known vendor, must be 0", v, i)
@@ -145,7 +148,7 @@ func TestMetricRefusalResult(t *testing.T) {
 
 // Counting on the request path allocates nothing.
 func TestMetricsHotPathAllocs(t *testing.T) {
-	m := newMetrics(nil)
+	m := newMetrics(nil, nil)
 	allocs := testing.AllocsPerRun(200, func() {
 		m.delivery(integrations.GitHub, resultAccepted)
 		m.delivery("", resultUnknown)

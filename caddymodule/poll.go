@@ -102,8 +102,11 @@ func (a *App) commitPolled(ctx context.Context, rec integrations.Record, evs []e
 			Events:      out,
 			Audit:       entry,
 			AuditSize:   a.AuditSize,
+			MaxOutbox:   a.MaxOutbox,
 		})
 		if err != nil {
+			// A full outbox fails the page: the cursor stays, and the
+			// next poll tries again once the outbox drained.
 			return err
 		}
 		if dup {

@@ -13,6 +13,7 @@ var (
 	bodyTooLarge         = []byte(`{"error":"payload too large"}`)
 	bodyUnavailable      = []byte(`{"error":"temporarily unavailable"}`)
 	bodyBadRequest       = []byte(`{"error":"bad request"}`)
+	bodyRequestTimeout   = []byte(`{"error":"request timeout"}`)
 )
 
 // retryAfterSeconds is what a 503 asks the vendor to wait.
@@ -27,7 +28,7 @@ func writeJSON(w http.ResponseWriter, status int, body []byte) error {
 	h.Set("Content-Type", "application/json")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	h.Set("Cache-Control", "no-store")
-	if status == http.StatusServiceUnavailable {
+	if status == http.StatusServiceUnavailable && h.Get("Retry-After") == "" {
 		h.Set("Retry-After", strconv.Itoa(retryAfterSeconds))
 	}
 	if status == http.StatusMethodNotAllowed {

@@ -2,6 +2,7 @@ package state
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -65,6 +66,7 @@ func runConformance(t *testing.T, newHarness func(t *testing.T) *harness) {
 		{"ConcurrentDrain", testConcurrentDrain},
 		{"Stats", testStats},
 		{"NextWakesOnCommit", testNextWakesOnCommit},
+		{"OutboxFull", testOutboxFull},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newHarness(t)) })
@@ -668,5 +670,42 @@ func testNextWakesOnCommit(t *testing.T, h *harness) {
 	}
 	if el := time.Since(start); el > 3*time.Second {
 		t.Errorf("Next woke after %v, not on the commit", el)
+	}
+}
+
+// testOutboxFull fills the outbox to MaxOutbox: the delivery that would
+// pass it writes nothing (no events, audit entry or dedupe mark), counting
+// queued, in-flight and retrying events alike; once events are delivered
+// there is room again, and a duplicate is still answered as one.
+func testOutboxFull(t *testing.T, h *harness) {
+	ctx := context.Background()
+	capped := func(a Accepted) Accepted { a.MaxOutbox = 4; return a }
+	mustCommit(t, h, capped(delivery("demo", "d1", 2)))
+	p := next(t, h, "w1", 1, time.Minute)[0] // one in flight
+	if err := h.o.Retry(ctx, p, h.now().Add(time.Hour), "upstream: 503"); err != nil {
+		t.Fatal(err) // ... and now waiting to retry
+	}
+	mustCommit(t, h, capped(delivery("demo", "d2", 1)))
+	dup, err := h.d.Commit(ctx, capped(delivery("demo", "d3", 2)))
+	if !errors.Is(err, ErrOutboxFull) || dup {
+		t.Fatalf("commit past max_outbox: duplicate=%v err=%v, want ErrOutboxFull", dup, err)
+	}
+	if n, _ := mustStats(t, h); n != 3 {
+		t.Fatalf("outbox length %d after a refused commit, want 3", n)
+	}
+	if seen, _ := h.d.Seen(ctx, "d3"); seen {
+		t.Fatal("a refused commit marked its delivery handled")
+	}
+	if acc, _ := mustAudit(t, h, "demo"); len(acc) != 2 {
+		t.Fatalf("%d accepted entries after a refused commit, want 2", len(acc))
+	}
+	// One more event still fits; a duplicate needs no room.
+	mustCommit(t, h, capped(delivery("demo", "d4", 1)))
+	if dup, err := h.d.Commit(ctx, capped(delivery("demo", "d1", 2))); err != nil || !dup {
+		t.Fatalf("duplicate into a full outbox: duplicate=%v err=%v", dup, err)
+	}
+	doneAll(t, h, next(t, h, "w1", 10, time.Minute))
+	if dup, err := h.d.Commit(ctx, capped(delivery("demo", "d3", 2))); err != nil || dup {
+		t.Fatalf("commit after the drain: duplicate=%v err=%v", dup, err)
 	}
 }

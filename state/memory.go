@@ -159,6 +159,9 @@ func (m *Memory) Commit(ctx context.Context, a Accepted) (bool, error) {
 		m.auditLocked(a.Integration, false, dup, a.AuditSize)
 		return true, nil
 	}
+	if a.MaxOutbox > 0 && len(a.Events) > 0 && len(m.ready)+len(m.inflight)+len(m.retries)+len(a.Events) > a.MaxOutbox {
+		return false, ErrOutboxFull
+	}
 	for _, e := range a.Events {
 		m.enqueueLocked(&memEntry{id: e.ID, body: slices.Clone(e.Body), enqueuedAt: now})
 	}

@@ -136,20 +136,23 @@ func (r *Redis) Commit(ctx context.Context, a Accepted) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("state: encoding audit entry: %w", err)
 	}
-	keys := make([]string, 2, 3)
-	keys[0], keys[1] = r.stream, r.auditKey(a.Integration, "accepted")
+	keys := make([]string, 3, 4)
+	keys[0], keys[1], keys[2] = r.stream, r.retry, r.auditKey(a.Integration, "accepted")
 	if a.DedupeKey != "" {
 		keys = append(keys, r.dedupeKey(a.DedupeKey))
 	}
-	args := make([]any, 0, 5+2*len(a.Events))
+	args := make([]any, 0, 6+2*len(a.Events))
 	args = append(args, auditSize(a.AuditSize), entry, dupEntry, ttlMillis(a.DedupeTTL),
-		strconv.FormatInt(r.now().UnixMilli(), 10))
+		strconv.FormatInt(r.now().UnixMilli(), 10), strconv.Itoa(max(a.MaxOutbox, 0)))
 	for _, e := range a.Events {
 		args = append(args, e.ID, e.Body)
 	}
 	n, err := commitScript.Run(ctx, r.client, keys, args...).Int()
-	if err != nil {
+	switch {
+	case err != nil:
 		return false, unavailable("commit", err)
+	case n == 2:
+		return false, ErrOutboxFull
 	}
 	return n == 1, nil
 }

@@ -20,25 +20,32 @@ import "github.com/redis/go-redis/v9"
 
 // commitScript writes one verified delivery.
 //
-// KEYS: stream, accepted audit list, [dedupe mark]
+// KEYS: stream, retry set, accepted audit list, [dedupe mark]
 // ARGV: audit size, audit entry, duplicate audit entry, dedupe ttl ms
-// ("0": no mark), enqueued_at ms, then id and body of each event.
-// Returns 1 when the delivery was a duplicate, else 0.
+// ("0": no mark), enqueued_at ms, max outbox ("0": no bound), then id and
+// body of each event.
+// Returns 1 when the delivery was a duplicate, 2 when the outbox is full
+// (nothing written), else 0.
 var commitScript = redis.NewScript(`
 local size = tonumber(ARGV[1])
-if KEYS[3] and redis.call('EXISTS', KEYS[3]) == 1 then
-  redis.call('LPUSH', KEYS[2], ARGV[3])
-  redis.call('LTRIM', KEYS[2], 0, size - 1)
+if KEYS[4] and redis.call('EXISTS', KEYS[4]) == 1 then
+  redis.call('LPUSH', KEYS[3], ARGV[3])
+  redis.call('LTRIM', KEYS[3], 0, size - 1)
   return 1
 end
-for i = 6, #ARGV, 2 do
+local cap = tonumber(ARGV[6])
+local n = (#ARGV - 6) / 2
+if cap > 0 and n > 0 and redis.call('XLEN', KEYS[1]) + redis.call('ZCARD', KEYS[2]) + n > cap then
+  return 2
+end
+for i = 7, #ARGV, 2 do
   redis.call('XADD', KEYS[1], '*', 'id', ARGV[i], 'body', ARGV[i + 1],
     'attempts', '0', 'enqueued_at', ARGV[5])
 end
-redis.call('LPUSH', KEYS[2], ARGV[2])
-redis.call('LTRIM', KEYS[2], 0, size - 1)
-if KEYS[3] and ARGV[4] ~= '0' then
-  redis.call('SET', KEYS[3], '1', 'PX', ARGV[4])
+redis.call('LPUSH', KEYS[3], ARGV[2])
+redis.call('LTRIM', KEYS[3], 0, size - 1)
+if KEYS[4] and ARGV[4] ~= '0' then
+  redis.call('SET', KEYS[4], '1', 'PX', ARGV[4])
 end
 return 0
 `)

@@ -42,17 +42,28 @@ type Accepted struct {
 	// Audit goes to the integration's accepted list, trimmed to AuditSize.
 	Audit     AuditEntry
 	AuditSize int
+	// MaxOutbox refuses the commit with ErrOutboxFull, writing nothing,
+	// when the outbox (queued, in flight and waiting to retry) would hold
+	// more than this many events with Events added. 0: no bound.
+	MaxOutbox int
 }
 
 // ErrUnavailable wraps every failure to reach the backing store; the
 // handler answers 503 with Retry-After and never acknowledges.
 var ErrUnavailable = errors.New("state store unavailable")
 
+// ErrOutboxFull is Commit's answer when the outbox already holds
+// Accepted.MaxOutbox events: nothing was written, and the handler answers
+// 503 with Retry-After so the vendor retries once the outbox drained.
+var ErrOutboxFull = errors.New("outbox full")
+
 // Deliveries records verified deliveries and answers dedupe questions.
 type Deliveries interface {
 	// Commit writes a's events, audit entry and dedupe mark atomically,
 	// unless a.DedupeKey is already marked: then it writes nothing but an
-	// audit entry with action "duplicate" and reports duplicate.
+	// audit entry with action "duplicate" and reports duplicate. When the
+	// events would take the outbox past a.MaxOutbox it writes nothing and
+	// returns ErrOutboxFull.
 	Commit(ctx context.Context, a Accepted) (duplicate bool, err error)
 	// Seen reports whether key is marked (gate mode, before passing on).
 	Seen(ctx context.Context, key string) (bool, error)

@@ -126,6 +126,14 @@ func (c *Check) Verdict() Verdict {
 // verdictPool backs Verify, so that one-shot calls reuse HMAC state too.
 var verdictPool = sync.Pool{New: func() any { return new(Check) }}
 
+// Settled reports the verdict when Reset already decided it from the
+// headers alone (tokens, missing or malformed credentials); ok is false
+// while the body must still be written to judge the delivery. A settled
+// invalid verdict lets the caller refuse before reading the body.
+func (c *Check) Settled() (v Verdict, ok bool) {
+	return c.verdict, c.decided
+}
+
 // Verify is Reset, Write(body) and Verdict in one call.
 func Verify(v integrations.Vendor, s integrations.Scheme, d Delivery, body []byte, sec Secrets) Verdict {
 	c := verdictPool.Get().(*Check)

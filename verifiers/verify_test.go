@@ -480,3 +480,42 @@ func TestSignRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestSettledBeforeBody checks what the headers alone decide, for every
+// vendor and scheme: a missing or wrong credential under a token scheme,
+// and a missing credential under any scheme, is settled before a byte of
+// body; a body MAC with a well-formed signature never is, and a settled
+// verdict is the one Verdict gives after the body.
+func TestSettledBeforeBody(t *testing.T) {
+	body := []byte(testBodyStr)
+	for _, p := range supportedPairs() {
+		t.Run(p.String(), func(t *testing.T) {
+			r, _ := lookup(p.v, p.s)
+			cases := []struct {
+				name string
+				d    Delivery
+			}{
+				{"valid", signedDelivery(t, p, testSecret, body, testNow)},
+				{"wrong secret", signedDelivery(t, p, testOther, body, testNow)},
+				{"missing", Delivery{Header: http.Header{}, Now: testNow}},
+			}
+			for _, tc := range cases {
+				var c Check
+				c.Reset(p.v, p.s, tc.d, secrets(testSecret))
+				settled, ok := c.Settled()
+				switch {
+				case tc.name == "missing" && (!ok || settled.Outcome != Missing):
+					t.Errorf("%s: settled=%v %+v, want Missing before the body", tc.name, ok, settled)
+				case tc.name != "missing" && r.kind.bodyMAC() && ok:
+					t.Errorf("%s: a body MAC was settled before the body: %+v", tc.name, settled)
+				case tc.name != "missing" && !r.kind.bodyMAC() && !ok:
+					t.Errorf("%s: a %s credential was not settled by the headers", tc.name, p.s)
+				}
+				c.Write(body)
+				if after := c.Verdict(); ok && after != settled {
+					t.Errorf("%s: settled %+v, but Verdict after the body says %+v", tc.name, settled, after)
+				}
+			}
+		})
+	}
+}

@@ -124,7 +124,7 @@ type App struct {
 	limit         *failureLimit // nil: limiter off
 	bodies        *limiter.Budget
 	outboxFullLog *everyInterval // the "outbox full" warning, at most once a minute
-	metrics       *metrics      // nil until provisioned: counts nothing
+	metrics       *metrics       // nil until provisioned: counts nothing
 }
 
 // CaddyModule returns the Caddy module information.

@@ -48,8 +48,12 @@ func TestRefusedBeforeTheBody(t *testing.T) {
 			r.Header.Set("X-Hub-Signature-256", "sha256=zz")
 			return r
 		}, http.StatusUnauthorized},
-		{"vendor mismatch", func() *http.Request { return signedRequest(t, gh, gh.secret, "/webhooks/ci/gitlab/"+gh.id, []byte(gh.body)) }, http.StatusUnauthorized},
-		{"unknown integration", func() *http.Request { return signedRequest(t, gh, gh.secret, "/webhooks/ci/github/nobody", []byte(gh.body)) }, http.StatusUnauthorized},
+		{"vendor mismatch", func() *http.Request {
+			return signedRequest(t, gh, gh.secret, "/webhooks/ci/gitlab/"+gh.id, []byte(gh.body))
+		}, http.StatusUnauthorized},
+		{"unknown integration", func() *http.Request {
+			return signedRequest(t, gh, gh.secret, "/webhooks/ci/github/nobody", []byte(gh.body))
+		}, http.StatusUnauthorized},
 		{"declared over max_body", func() *http.Request {
 			r := validRequest(t, gh)
 			r.ContentLength = testMaxBody + 1

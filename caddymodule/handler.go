@@ -109,6 +109,18 @@ func (h *Handler) Validate() error {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	dropInboundAnnotations(r.Header)
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+	// Every answer hookgate gives itself over HTTP/1 ends the connection;
+	// only a delivery passed on keeps it. Most refusals come before the
+	// body is read: the server then neither waits for a body nobody will
+	// read nor keeps a connection whose next bytes are someone's unread
+	// body. Doing it for all of them keeps every 401 alike, so the header
+	// does not tell a caller whether its id exists. HTTP/2 resets the
+	// stream of an unread body by itself, and a GOAWAY would fail the other
+	// streams of a proxy that multiplexes many senders on one connection.
+	closing := r.ProtoMajor == 1
+	if closing {
+		w.Header().Set("Connection", "close")
+	}
 	in, answered, err := h.admit(w, r, repl)
 	if answered {
 		return err
@@ -155,6 +167,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		}
 	}
 
+	if closing {
+		w.Header().Del("Connection")
+	}
 	verified := "true"
 	if signature == "unsigned" {
 		verified = "unsigned"
@@ -225,13 +240,6 @@ func (h *Handler) refuse(w http.ResponseWriter, repl *caddy.Replacer, status int
 func (h *Handler) refuseAs(w http.ResponseWriter, repl *caddy.Replacer, status int, result deliveryResult, reason string, vendor integrations.Vendor, id string) error {
 	repl.Set(placeholderScope+"reason", reason)
 	h.app.metrics.delivery(vendor, result)
-	// Every refusal ends the connection. Most are answered before the
-	// body is read: the server then neither waits for a body nobody will
-	// read nor keeps a connection whose next bytes are someone's unread
-	// body. Doing it for all of them keeps every 401 alike, so the header
-	// does not tell a caller whether its id exists. On HTTP/2 it is a
-	// graceful GOAWAY.
-	w.Header().Set("Connection", "close")
 	if c := h.logger.Check(zapcore.InfoLevel, "webhook refused"); c != nil {
 		c.Write(zap.Int("status", status), zap.String("reason", reason), zap.String("vendor", string(vendor)), zap.String("integration", id))
 	}

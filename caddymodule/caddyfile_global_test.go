@@ -30,6 +30,10 @@ func TestAppUnmarshalCaddyfile(t *testing.T) {
 			header X-B "2"
 		}
 		max_body      1MB
+		max_inflight_body 64MiB
+		body_timeout  3s
+		body_min_rate 1KiB
+		max_outbox    500
 		audit_size    0
 		dedupe_window 1d
 		integration a {
@@ -57,6 +61,10 @@ func TestAppUnmarshalCaddyfile(t *testing.T) {
 	}
 	if a.MaxBody != 1000000 {
 		t.Errorf("max_body 1MB = %d, want 1000000", a.MaxBody)
+	}
+	if a.MaxInflightBody != 64<<20 || time.Duration(a.BodyTimeout) != 3*time.Second || a.BodyMinRate != 1024 || a.MaxOutbox != 500 {
+		t.Errorf("edge bounds: max_inflight_body %d, body_timeout %v, body_min_rate %d, max_outbox %d",
+			a.MaxInflightBody, time.Duration(a.BodyTimeout), a.BodyMinRate, a.MaxOutbox)
 	}
 	if time.Duration(a.DedupeWindow) != 24*time.Hour {
 		t.Errorf("dedupe_window 1d = %v", time.Duration(a.DedupeWindow))
@@ -179,6 +187,13 @@ func TestAppUnmarshalCaddyfileErrors(t *testing.T) {
 		{"max_body zero", wrap("max_body 0"), "max_body: invalid size"},
 		{"max_body negative", wrap("max_body -1MiB"), "max_body: invalid size"},
 		{"max_body over int64", wrap("max_body 10EiB"), "max_body"},
+		{"max_inflight_body not a size", wrap("max_inflight_body lots"), "max_inflight_body: invalid size"},
+		{"max_inflight_body zero", wrap("max_inflight_body 0"), "max_inflight_body: invalid size"},
+		{"body_min_rate not a size", wrap("body_min_rate fast"), "body_min_rate: invalid size"},
+		{"body_timeout zero", wrap("body_timeout 0s"), "not a positive duration"},
+		{"body_timeout no arg", wrap("body_timeout"), arity},
+		{"max_outbox zero", wrap("max_outbox 0"), "max_outbox"},
+		{"max_outbox not integer", wrap("max_outbox lots"), "max_outbox"},
 		{"audit_size not integer", wrap("audit_size many"), "not a non-negative integer"},
 		{"audit_size fraction", wrap("audit_size 1.5"), "not a non-negative integer"},
 		{"audit_size with unit", wrap("audit_size 200KiB"), "not a non-negative integer"},

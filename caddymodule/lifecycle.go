@@ -17,6 +17,7 @@ import (
 
 	"github.com/hookgate/caddy-hookgate/integrations"
 	"github.com/hookgate/caddy-hookgate/secretstore"
+	"github.com/hookgate/caddy-hookgate/state"
 	"github.com/hookgate/caddy-hookgate/vendorapi"
 )
 
@@ -508,7 +509,7 @@ func (a *App) adminAudit(r *http.Request, action, id, outcome string) {
 		zap.String("action", action),
 		zap.String("integration", id),
 		zap.String("outcome", outcome))
-	a.lifecycle.audit.append(r.Context(), a.state, adminEntry{
+	a.recordAdmin(r.Context(), state.AdminEntry{
 		Time: time.Now().UTC(), Who: r.RemoteAddr, Action: action, Integration: id, Outcome: outcome,
-	}, a.logger)
+	})
 }

@@ -5,12 +5,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"go.uber.org/zap"
 
 	"github.com/hookgate/caddy-hookgate/integrations"
 	"github.com/hookgate/caddy-hookgate/verifiers"
@@ -137,15 +135,3 @@ func TestViewHasNoSecretValues(t *testing.T) {
 	}
 }
 
-// TestAdminAuditInMemory: without Redis, admin actions stay in a bounded
-// list in memory, oldest dropped first.
-func TestAdminAuditInMemory(t *testing.T) {
-	var l adminAuditLog
-	for i := range adminAuditLen + 5 {
-		l.append(t.Context(), &pooledState{}, adminEntry{Action: "reveal", Integration: "id", Outcome: strconv.Itoa(i)}, zap.NewNop())
-	}
-	got := l.entries()
-	if len(got) != adminAuditLen || got[0].Outcome != "5" || got[len(got)-1].Outcome != strconv.Itoa(adminAuditLen+4) {
-		t.Fatalf("%d entries, first %q, last %q", len(got), got[0].Outcome, got[len(got)-1].Outcome)
-	}
-}

@@ -21,7 +21,7 @@ import (
 func (a *App) startPoller() error {
 	var ps poller.State
 	if a.state.shared() {
-		ps = poller.NewRedisState(a.state.client, a.state.prefix)
+		ps = a.state.poll
 	} else {
 		ps = poller.NewMemoryState(nil)
 	}

@@ -5,12 +5,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/hookgate/caddy-hookgate/limiter"
+	"github.com/hookgate/caddy-hookgate/poller"
 	"github.com/hookgate/caddy-hookgate/state"
 )
 
@@ -19,13 +20,16 @@ import (
 // nor loses the in-memory outbox.
 var statePool = caddy.NewUsagePool()
 
-// pooledState is the pool's value.
+// pooledState is the pool's value: every store hookgate keeps, in Redis or
+// in process memory.
 type pooledState struct {
-	deliveries state.Deliveries
-	outbox     state.Outbox
-	failures   limiter.Failures      // the brute-force limiter's counts
-	client     redis.UniversalClient // nil for the in-memory store
-	prefix     string                // Redis key prefix
+	deliveries    state.Deliveries
+	outbox        state.Outbox
+	failures      limiter.Failures // the brute-force limiter's counts
+	admin         state.AdminLog
+	invalidations state.Invalidations
+	poll          poller.State // Redis only: in memory, each app's poller starts afresh
+	client        io.Closer    // the Redis client; nil for the in-memory stores
 }
 
 // Destruct closes the Redis client when the last config using it is gone.
@@ -51,26 +55,22 @@ func loadState(rc *RedisConfig, repl *caddy.Replacer) (*pooledState, string, err
 	if rc == nil {
 		val, _, err := statePool.LoadOrNew("memory", func() (caddy.Destructor, error) {
 			m := state.NewMemory(state.MemoryOptions{})
-			return &pooledState{deliveries: m, outbox: m, failures: limiter.NewMemory(limiter.Options{})}, nil
+			return &pooledState{deliveries: m, outbox: m, failures: limiter.NewMemory(limiter.Options{}),
+				admin: new(state.MemoryAdminLog), invalidations: new(state.MemoryInvalidations)}, nil
 		})
 		if err != nil {
 			return nil, "", err
 		}
 		return val.(*pooledState), "memory", nil
 	}
-	opts := &redis.UniversalOptions{
-		Addrs:        make([]string, len(rc.Addresses)),
-		MasterName:   repl.ReplaceAll(rc.Sentinel, ""),
-		Username:     repl.ReplaceAll(rc.Username, ""),
-		Password:     repl.ReplaceAll(rc.Password, ""),
-		DB:           rc.DB,
-		DialTimeout:  redisDialTimeout,
-		ReadTimeout:  redisIOTimeout,
-		WriteTimeout: redisIOTimeout,
-		// One retry, one redial: a Redis that is down answers 503 promptly
-		// and the vendor retries, rather than the request hanging here.
-		MaxRetries:    1,
-		DialerRetries: 1,
+	opts := state.ClientOptions{
+		Addrs:       make([]string, len(rc.Addresses)),
+		MasterName:  repl.ReplaceAll(rc.Sentinel, ""),
+		Username:    repl.ReplaceAll(rc.Username, ""),
+		Password:    repl.ReplaceAll(rc.Password, ""),
+		DB:          rc.DB,
+		DialTimeout: redisDialTimeout,
+		IOTimeout:   redisIOTimeout,
 	}
 	for i, a := range rc.Addresses {
 		opts.Addrs[i] = repl.ReplaceAll(a, "")
@@ -89,10 +89,18 @@ func loadState(rc *RedisConfig, repl *caddy.Replacer) (*pooledState, string, err
 	sum := sha256.Sum256(raw)
 	key := "redis:" + hex.EncodeToString(sum[:])
 	val, _, err := statePool.LoadOrNew(key, func() (caddy.Destructor, error) {
-		client := redis.NewUniversalClient(opts)
+		client := state.NewClient(opts)
+		keys := state.NewKeys(prefix)
 		r := state.NewRedis(client, state.RedisOptions{KeyPrefix: prefix})
-		f := limiter.NewRedis(client, limiter.Options{KeyPrefix: prefix})
-		return &pooledState{deliveries: r, outbox: r, failures: f, client: client, prefix: prefix}, nil
+		return &pooledState{
+			deliveries:    r,
+			outbox:        r,
+			failures:      limiter.NewRedis(client, limiter.Options{KeyPrefix: prefix}),
+			admin:         state.NewRedisAdminLog(client, keys),
+			invalidations: state.NewRedisInvalidations(client, keys),
+			poll:          poller.NewRedisState(client, prefix),
+			client:        client,
+		}, nil
 	})
 	if err != nil {
 		return nil, "", fmt.Errorf("hookgate: redis: %w", err)

@@ -26,9 +26,6 @@ const (
 	// DefaultMaxEntries caps what Memory holds in all: windows and
 	// addresses together.
 	DefaultMaxEntries = 100000
-	// DefaultKeyPrefix starts every Redis key unless Options say otherwise;
-	// it is the state package's default, so both share one namespace.
-	DefaultKeyPrefix = "hookgate:"
 )
 
 // expirySlack keeps a window's Redis hash a little past the window's end,
@@ -58,8 +55,9 @@ type Tally struct {
 
 // Options configure Redis and Memory. Zero values select the defaults.
 type Options struct {
-	// KeyPrefix starts every Redis key (Redis only). Default "hookgate:".
-	// It must not contain an empty hash tag "{}".
+	// KeyPrefix starts every Redis key (Redis only); the keys are named by
+	// state.Keys. Default state.DefaultKeyPrefix. It must not contain an
+	// empty hash tag "{}".
 	KeyPrefix string
 	// MaxAddrs caps the addresses one scope counts per window; beyond it,
 	// new addresses share OverflowField. Default 10,000.
@@ -74,9 +72,6 @@ type Options struct {
 }
 
 func (o *Options) defaults() {
-	if o.KeyPrefix == "" {
-		o.KeyPrefix = DefaultKeyPrefix
-	}
 	if o.MaxAddrs <= 0 {
 		o.MaxAddrs = DefaultMaxAddrs
 	}

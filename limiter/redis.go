@@ -8,22 +8,22 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/hookgate/caddy-hookgate/state"
 )
 
 // Redis counts failures in Redis (single node, cluster or sentinel), one
 // round trip per Add, so that every instance on the same Redis and key
-// prefix agrees. Keys, with P the key prefix and S the window's start in
-// Unix milliseconds:
-//
-//	P{hg}:fail:<integration>:S   hash: failures per client address of one known integration
-//	P{hg}:fail-unknown:S         hash: failures per client address naming no known integration
+// prefix agrees. Its keys are state.Keys.Failures: one hash per known
+// integration and window, and one per window for every id that names no
+// known integration, fields by client address.
 //
 // A hash holds at most MaxAddrs address fields plus OverflowField, and
 // expires a second after its window ends. Nothing is ever keyed by an
 // unknown id or by a caller. Every key shares hookgate's {hg} hash tag.
 type Redis struct {
 	client   redis.UniversalClient
-	prefix   string // P{hg}:
+	keys     state.Keys
 	maxAddrs string
 	now      func() time.Time
 }
@@ -33,7 +33,7 @@ func NewRedis(client redis.UniversalClient, opts Options) *Redis {
 	opts.defaults()
 	return &Redis{
 		client:   client,
-		prefix:   opts.KeyPrefix + "{hg}:",
+		keys:     state.NewKeys(opts.KeyPrefix),
 		maxAddrs: strconv.Itoa(opts.MaxAddrs),
 		now:      opts.Now,
 	}
@@ -55,13 +55,7 @@ return n
 `)
 
 // key names the hash of scope's window starting at startMs.
-func (r *Redis) key(scope string, startMs int64) string {
-	s := strconv.FormatInt(startMs, 10)
-	if scope == Unknown {
-		return r.prefix + "fail-unknown:" + s
-	}
-	return r.prefix + "fail:" + scope + ":" + s
-}
+func (r *Redis) key(scope string, startMs int64) string { return r.keys.Failures(scope, startMs) }
 
 // Add implements Failures. A Redis failure is returned wrapped; the
 // caller decides whether to fail open.

@@ -9,15 +9,14 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-)
 
-// DefaultKeyPrefix starts every key RedisState writes unless told
-// otherwise; it is the state package's prefix, so one Redis holds both.
-const DefaultKeyPrefix = "hookgate:"
+	"github.com/hookgate/caddy-hookgate/state"
+)
 
 // RedisState keeps poller state in Redis, shared by every instance.
 //
-// Keys, with P the key prefix and <id> the integration id:
+// Keys, named by state.Keys.Poll, with P the key prefix and <id> the
+// integration id:
 //
 //	P{hg}:poll:lease:<id>    string "<token>:<holder>" with a TTL: the lease
 //	P{hg}:poll:fence:<id>    integer: the last fencing token handed out
@@ -33,21 +32,16 @@ const DefaultKeyPrefix = "hookgate:"
 // poller's.
 type RedisState struct {
 	client redis.UniversalClient
-	prefix string
+	keys   state.Keys
 }
 
 // NewRedisState returns state kept in client under keyPrefix (default
-// DefaultKeyPrefix). It does no I/O.
+// state.DefaultKeyPrefix). It does no I/O.
 func NewRedisState(client redis.UniversalClient, keyPrefix string) *RedisState {
-	if keyPrefix == "" {
-		keyPrefix = DefaultKeyPrefix
-	}
-	return &RedisState{client: client, prefix: keyPrefix + "{hg}:poll:"}
+	return &RedisState{client: client, keys: state.NewKeys(keyPrefix)}
 }
 
-func (r *RedisState) key(kind, integration string) string {
-	return r.prefix + kind + ":" + integration
-}
+func (r *RedisState) key(kind, integration string) string { return r.keys.Poll(kind, integration) }
 
 // leaseValue is what the lease key holds while l is current.
 func leaseValue(l Lease) string {

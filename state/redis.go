@@ -18,10 +18,6 @@ import (
 // caller passes no size.
 const DefaultAuditSize = 200
 
-// DefaultKeyPrefix starts every key Redis writes unless RedisOptions says
-// otherwise.
-const DefaultKeyPrefix = "hookgate:"
-
 // consumerGroup is the one consumer group of the outbox stream; every
 // delivery worker of every instance reads through it.
 const consumerGroup = "delivery"
@@ -48,16 +44,7 @@ type RedisOptions struct {
 // sentinel) and implements both Deliveries and Outbox. It is safe for
 // concurrent use by any number of goroutines and instances.
 //
-// Keys, with P the key prefix:
-//
-//	P{hg}:outbox                     stream of events to deliver, group "delivery"
-//	P{hg}:outbox:retry               sorted set: events waiting to retry, by due time
-//	P{hg}:outbox:retry:age           sorted set: their enqueue times, by hand-out id
-//	P{hg}:outbox:dead                hash: dead letters by event id
-//	P{hg}:outbox:dead:failed         sorted set: dead letter ids by failure time
-//	P{hg}:audit:<integration>:accepted  list, newest first, capped
-//	P{hg}:audit:<integration>:rejected  list, newest first, capped
-//	P{hg}:dedupe:<key>               string with a TTL: delivery handled
+// Its keys are named by Keys (keys.go).
 //
 // Every key shares the hash tag {hg}, so a commit (events, audit entry and
 // dedupe mark) is one atomic script even on a cluster. The price: all of
@@ -67,7 +54,7 @@ type RedisOptions struct {
 type Redis struct {
 	client redis.UniversalClient
 	now    func() time.Time
-	prefix string
+	keys   Keys
 
 	stream, retry, retryAge, dead, deadFailed string
 
@@ -81,33 +68,26 @@ type Redis struct {
 // NewRedis returns state kept in client. It does no I/O: the consumer
 // group is created on the first Next.
 func NewRedis(client redis.UniversalClient, opts RedisOptions) *Redis {
-	if opts.KeyPrefix == "" {
-		opts.KeyPrefix = DefaultKeyPrefix
-	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	p := opts.KeyPrefix + "{hg}:"
+	k := NewKeys(opts.KeyPrefix)
 	return &Redis{
 		client:      client,
 		now:         opts.Now,
-		prefix:      p,
-		stream:      p + "outbox",
-		retry:       p + "outbox:retry",
-		retryAge:    p + "outbox:retry:age",
-		dead:        p + "outbox:dead",
-		deadFailed:  p + "outbox:dead:failed",
+		keys:        k,
+		stream:      k.Outbox(),
+		retry:       k.OutboxRetry(),
+		retryAge:    k.OutboxRetryAge(),
+		dead:        k.OutboxDead(),
+		deadFailed:  k.OutboxDeadFailed(),
 		claimCursor: "0-0",
 	}
 }
 
-func (r *Redis) auditKey(integration, list string) string {
-	return r.prefix + "audit:" + integration + ":" + list
-}
+func (r *Redis) auditKey(integration, list string) string { return r.keys.Audit(integration, list) }
 
-func (r *Redis) dedupeKey(key string) string {
-	return r.prefix + "dedupe:" + key
-}
+func (r *Redis) dedupeKey(key string) string { return r.keys.Dedupe(key) }
 
 // unavailable wraps a Redis failure so that errors.Is(err, ErrUnavailable)
 // holds. Redis errors name commands and keys, never argument values, so no

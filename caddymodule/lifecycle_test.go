@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/hookgate/caddy-hookgate/integrations"
 	"github.com/hookgate/caddy-hookgate/verifiers"
 )
@@ -134,4 +133,3 @@ func TestViewHasNoSecretValues(t *testing.T) {
 		t.Fatalf("view %s", raw)
 	}
 }
-

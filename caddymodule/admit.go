@@ -8,6 +8,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
 
+	"github.com/hookgate/caddy-hookgate/delivery"
 	"github.com/hookgate/caddy-hookgate/integrations"
 	"github.com/hookgate/caddy-hookgate/secretstore"
 	"github.com/hookgate/caddy-hookgate/verifiers"
@@ -66,15 +67,11 @@ func (h *Handler) admit(w http.ResponseWriter, r *http.Request, repl *caddy.Repl
 		return nil, true, h.refuse(w, repl, http.StatusServiceUnavailable, "secret store unavailable", vendor, id)
 	}
 	now := h.now()
-	switch {
-	case rec.Vendor != vendor:
-		return nil, true, h.reject(w, r, repl, &rec, "invalid", "vendor mismatch", now)
-	case !rec.Active:
-		return nil, true, h.reject(w, r, repl, &rec, "invalid", "integration inactive", now)
-	case r.ContentLength > h.app.MaxBody:
+	if rf := delivery.CheckRecord(rec, vendor, h.app.allowUnsigned); rf != nil {
+		return nil, true, h.reject(w, r, repl, &rec, rf.Signature, rf.Reason, now)
+	}
+	if r.ContentLength > h.app.MaxBody {
 		return nil, true, h.refuse(w, repl, http.StatusRequestEntityTooLarge, "body over max_body", vendor, id)
-	case !rec.HasSecret() && !h.app.allowUnsigned:
-		return nil, true, h.reject(w, r, repl, &rec, "missing", "integration has no secret and unsigned deliveries are not allowed", now)
 	}
 
 	in = h.inbound.Get().(*inbound)
@@ -82,11 +79,7 @@ func (h *Handler) admit(w http.ResponseWriter, r *http.Request, repl *caddy.Repl
 	in.buf.budget = h.app.bodies
 	if rec.HasSecret() {
 		in.check = h.checks.Get().(*verifiers.Check)
-		sec := verifiers.Secrets{Current: []byte(rec.Secret)}
-		if rec.PreviousActive(now) {
-			sec.Previous = []byte(rec.PreviousSecret)
-		}
-		in.check.Reset(vendor, in.scheme, verifiers.Delivery{Header: r.Header, RawQuery: r.URL.RawQuery, Now: now}, sec)
+		in.check.Reset(vendor, in.scheme, verifiers.Delivery{Header: r.Header, RawQuery: r.URL.RawQuery, Now: now}, delivery.Secrets(rec, now))
 		if v, settled := in.check.Settled(); settled && !v.OK() {
 			in.finish(h)
 			return nil, true, h.reject(w, r, repl, &rec, v.Outcome.String(), "signature "+v.Outcome.String()+": "+v.Reason, now)

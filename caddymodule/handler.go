@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/hookgate/caddy-hookgate/delivery"
 	"github.com/hookgate/caddy-hookgate/events"
 	"github.com/hookgate/caddy-hookgate/integrations"
 	"github.com/hookgate/caddy-hookgate/verifiers"
@@ -142,7 +143,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	// Verified: only now is the body looked into.
 	vendor, id := in.vendor, in.rec.ID
 	ident := events.Identify(vendor, in.scheme, r.Header, body)
-	delivery := events.Delivery{
+	d := events.Delivery{
 		Vendor:      vendor,
 		Integration: id,
 		Header:      r.Header,
@@ -153,9 +154,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		Via:         "webhook",
 		ReceivedAt:  in.now,
 	}
-	vd, err := prepare(in.rec, delivery)
+	vd, err := delivery.Prepare(in.rec, d)
 	if err != nil {
-		entry := auditEntryOf(delivery, nil, "rejected", "malformed body")
+		entry := delivery.AuditEntry(d, nil, "rejected", "malformed body")
 		if aerr := h.app.state.deliveries.Reject(r.Context(), id, entry, h.app.AuditSize); aerr != nil {
 			h.logger.Warn("auditing a malformed delivery failed", zap.String("integration", id), zap.Error(aerr))
 		}
@@ -180,7 +181,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		integration: id,
 		event:       ident.Event,
 		delivery:    ident.Delivery,
-		eventID:     vd.primaryID,
+		eventID:     vd.PrimaryID,
 	}.apply(r, repl)
 	if !h.KeepCredentials {
 		stripCredentials(r)
@@ -193,7 +194,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	if c := h.logger.Check(zapcore.DebugLevel, "webhook verified"); c != nil {
 		c.Write(zap.String("vendor", string(vendor)), zap.String("integration", id),
 			zap.String("event", ident.Event), zap.String("delivery", ident.Delivery), zap.String("verified", verified),
-			zap.String("action", vd.action))
+			zap.String("action", vd.Action))
 	}
 	if h.app.forwarding() {
 		return next.ServeHTTP(w, r)

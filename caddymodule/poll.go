@@ -8,10 +8,10 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/hookgate/caddy-hookgate/delivery"
 	"github.com/hookgate/caddy-hookgate/events"
 	"github.com/hookgate/caddy-hookgate/integrations"
 	"github.com/hookgate/caddy-hookgate/poller"
-	"github.com/hookgate/caddy-hookgate/state"
 )
 
 // startPoller runs the ticket poller: every poll_interval it asks each
@@ -75,38 +75,14 @@ func (a *App) pollableRecords(ctx context.Context) ([]integrations.Record, error
 }
 
 // commitPolled stores what the poller found through the same outbox as
-// webhooks. Each event is committed with its ticket event id as dedupe key
-// (see dedupeKey), so the overlap window, repeated polls and a webhook for
-// the same change never deliver an event twice.
+// webhooks, one event at a time (delivery.CommitPolled), so the overlap
+// window, repeated polls and a webhook for the same change never deliver
+// an event twice. A full outbox fails the page: the cursor stays, and the
+// next poll tries again once the outbox drained.
 func (a *App) commitPolled(ctx context.Context, rec integrations.Record, evs []events.Event) error {
 	for i := range evs {
-		out, err := outboxEvents(evs[i : i+1])
+		dup, err := delivery.CommitPolled(ctx, a.state.deliveries, a.policy(), rec, evs[i], time.Now())
 		if err != nil {
-			return err
-		}
-		entry := state.AuditEntry{
-			Time:      time.Now().UTC(),
-			Vendor:    string(rec.Vendor),
-			Event:     evs[i].Source.Event,
-			EventID:   evs[i].ID,
-			Action:    "forwarded,poll",
-			Signature: "valid",
-		}
-		if t := evs[i].Ticket; t != nil {
-			entry.Repository = t.Key
-		}
-		dup, err := a.state.deliveries.Commit(ctx, state.Accepted{
-			Integration: rec.ID,
-			DedupeKey:   ticketDedupeKey(evs[i].ID),
-			DedupeTTL:   time.Duration(a.DedupeWindow),
-			Events:      out,
-			Audit:       entry,
-			AuditSize:   a.AuditSize,
-			MaxOutbox:   a.MaxOutbox,
-		})
-		if err != nil {
-			// A full outbox fails the page: the cursor stays, and the
-			// next poll tries again once the outbox drained.
 			return err
 		}
 		if dup {
@@ -114,4 +90,9 @@ func (a *App) commitPolled(ctx context.Context, rec integrations.Record, evs []e
 		}
 	}
 	return nil
+}
+
+// policy is what a commit keeps, from the app's settings.
+func (a *App) policy() delivery.Policy {
+	return delivery.Policy{DedupeWindow: time.Duration(a.DedupeWindow), AuditSize: a.AuditSize, MaxOutbox: a.MaxOutbox}
 }

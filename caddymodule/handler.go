@@ -13,8 +13,6 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
-	"github.com/hookgate/caddy-hookgate/delivery"
-	"github.com/hookgate/caddy-hookgate/events"
 	"github.com/hookgate/caddy-hookgate/integrations"
 	"github.com/hookgate/caddy-hookgate/verifiers"
 )
@@ -106,18 +104,20 @@ func (h *Handler) Validate() error {
 // ServeHTTP verifies the delivery and passes it on, or refuses it.
 // Everything the headers decide is decided before a byte of the body is
 // read (admit.go); the body is then read bounded in size, memory and time
-// (body_read.go) while it is hashed.
+// while it is hashed (body_read.go), judged, and only then parsed
+// (pass.go). delivery decides what a verified delivery moves.
+//
+// Every answer hookgate gives itself over HTTP/1 ends the connection; only
+// a delivery passed on keeps it. Most refusals come before the body is
+// read: the server then neither waits for a body nobody will read nor
+// keeps a connection whose next bytes are someone's unread body. Doing it
+// for all of them keeps every 401 alike, so the header does not tell a
+// caller whether its id exists. HTTP/2 resets the stream of an unread
+// body by itself, and a GOAWAY would fail the other streams of a proxy
+// that multiplexes many senders on one connection.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	dropInboundAnnotations(r.Header)
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
-	// Every answer hookgate gives itself over HTTP/1 ends the connection;
-	// only a delivery passed on keeps it. Most refusals come before the
-	// body is read: the server then neither waits for a body nobody will
-	// read nor keeps a connection whose next bytes are someone's unread
-	// body. Doing it for all of them keeps every 401 alike, so the header
-	// does not tell a caller whether its id exists. HTTP/2 resets the
-	// stream of an unread body by itself, and a GOAWAY would fail the other
-	// streams of a proxy that multiplexes many senders on one connection.
 	closing := r.ProtoMajor == 1
 	if closing {
 		w.Header().Set("Connection", "close")
@@ -131,71 +131,23 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	if answered, err := h.readBody(w, r, repl, in); answered {
 		return err
 	}
-	body := in.buf.bytes()
-
-	signature := "valid"
-	if in.check == nil {
-		signature = "unsigned" // admit refused a secretless integration unless allowed
-	} else if v := h.verdict(in.check, in.vendor, readStart); !v.OK() {
-		return h.reject(w, r, repl, &in.rec, v.Outcome.String(), "signature "+v.Outcome.String()+": "+v.Reason, in.now)
+	signature, answered, err := h.judge(w, r, repl, in, readStart)
+	if answered {
+		return err
 	}
-
-	// Verified: only now is the body looked into.
-	vendor, id := in.vendor, in.rec.ID
-	ident := events.Identify(vendor, in.scheme, r.Header, body)
-	d := events.Delivery{
-		Vendor:      vendor,
-		Integration: id,
-		Header:      r.Header,
-		Body:        body,
-		Identity:    ident,
-		DeliveryKey: events.DeliveryKey(id, ident.Delivery, body),
-		Signature:   signature,
-		Via:         "webhook",
-		ReceivedAt:  in.now,
-	}
-	vd, err := delivery.Prepare(in.rec, d)
-	if err != nil {
-		entry := delivery.AuditEntry(d, nil, "rejected", "malformed body")
-		if aerr := h.app.state.deliveries.Reject(r.Context(), id, entry, h.app.AuditSize); aerr != nil {
-			h.logger.Warn("auditing a malformed delivery failed", zap.String("integration", id), zap.Error(aerr))
-		}
-		return h.refuse(w, repl, http.StatusBadRequest, "malformed body after valid signature", vendor, id)
+	vd, answered, err := h.prepare(w, r, repl, in, signature)
+	if answered {
+		return err
 	}
 	if h.app.forwarding() {
 		if answered, err := h.commit(r.Context(), w, repl, vd); answered {
 			return err
 		}
 	}
-
 	if closing {
 		w.Header().Del("Connection")
 	}
-	verified := "true"
-	if signature == "unsigned" {
-		verified = "unsigned"
-	}
-	annotation{
-		verified:    verified,
-		vendor:      string(vendor),
-		integration: id,
-		event:       ident.Event,
-		delivery:    ident.Delivery,
-		eventID:     vd.PrimaryID,
-	}.apply(r, repl)
-	if !h.KeepCredentials {
-		stripCredentials(r)
-	}
-	rb := new(replayBody)
-	rb.Reset(body)
-	r.Body = rb
-	r.ContentLength = int64(len(body))
-	r.TransferEncoding = nil
-	if c := h.logger.Check(zapcore.DebugLevel, "webhook verified"); c != nil {
-		c.Write(zap.String("vendor", string(vendor)), zap.String("integration", id),
-			zap.String("event", ident.Event), zap.String("delivery", ident.Delivery), zap.String("verified", verified),
-			zap.String("action", vd.Action))
-	}
+	h.handOn(r, repl, vd)
 	if h.app.forwarding() {
 		return next.ServeHTTP(w, r)
 	}

@@ -22,7 +22,7 @@ func TestSendTestSamples(t *testing.T) {
 			if !v.Supports(s) {
 				continue
 			}
-			secret, err := newSecret(v, s)
+			secret, err := integrations.NewSecret(v, s)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -226,13 +226,13 @@ func (a *App) updateSettings(w http.ResponseWriter, r *http.Request, id string) 
 	created := false
 	switch {
 	case err == nil:
-		current = recordData(rec, time.Now())
+		current = rec.Data(time.Now())
 	case errors.As(err, &apiErr) && apiErr.HTTPStatus == http.StatusNotFound:
 		created = true
 	default:
 		return err
 	}
-	merged, err := mergeSettings(current, settings)
+	merged, err := integrations.MergeSettings(current, settings)
 	if err != nil {
 		return apiError(http.StatusBadRequest, "%w", err)
 	}
@@ -276,12 +276,12 @@ func (a *App) regenerate(w http.ResponseWriter, r *http.Request, id string) erro
 	if err != nil {
 		return err
 	}
-	secret, err := newSecret(rec.Vendor, rec.EffectiveScheme())
+	secret, err := integrations.NewSecret(rec.Vendor, rec.EffectiveScheme())
 	if err != nil {
 		return apiError(http.StatusInternalServerError, "%w", err)
 	}
 	now := time.Now()
-	data := recordData(rec, now)
+	data := rec.Data(now)
 	delete(data, "previous_secret")
 	delete(data, "previous_valid_until")
 	data["secret"] = secret

@@ -1,53 +1,15 @@
-package caddymodule
+package integrations
 
 import (
-	"crypto/rand"
-	"encoding/base64"
-	"encoding/hex"
 	"fmt"
 	"maps"
 	"time"
-
-	"github.com/hookgate/caddy-hookgate/integrations"
 )
 
-// secretBytes is how much randomness a generated secret carries.
-const secretBytes = 32
-
-// newSecret returns a fresh webhook secret from crypto/rand in the form
-// the vendor expects under scheme: a UUID v4 for Bamboo (its token field
-// is a UUID), `whsec_` and base64 for Standard Webhooks (GitLab signing
-// tokens), and 64 hex digits for every HMAC and token scheme.
-func newSecret(v integrations.Vendor, s integrations.Scheme) (string, error) {
-	var b [secretBytes]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", fmt.Errorf("reading crypto/rand: %w", err)
-	}
-	switch {
-	case v == integrations.Bamboo:
-		return uuidV4(b), nil
-	case s == integrations.SchemeSigning:
-		return "whsec_" + base64.StdEncoding.EncodeToString(b[:]), nil
-	default:
-		return hex.EncodeToString(b[:]), nil
-	}
-}
-
-// uuidV4 formats the first 16 bytes of b as a random (version 4, variant
-// RFC 9562) UUID.
-func uuidV4(b [secretBytes]byte) string {
-	u := b[:16]
-	u[6] = (u[6] & 0x0f) | 0x40
-	u[8] = (u[8] & 0x3f) | 0x80
-	h := hex.EncodeToString(u)
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
-}
-
-// recordData is rec as a Vault KV v2 data map, the inverse of
-// integrations.FromData for every field it knows. Defaults are left out,
+// Data is r as a Vault KV v2 data map, the inverse of FromData for every field it knows. Defaults are left out,
 // and so is a previous secret whose overlap ended before now. Lists are
 // []any, the shape FromData reads back.
-func recordData(rec integrations.Record, now time.Time) map[string]any {
+func (rec Record) Data(now time.Time) map[string]any {
 	d := map[string]any{"vendor": string(rec.Vendor)}
 	str := func(k, v string) {
 		if v != "" {
@@ -100,10 +62,10 @@ var settingKeys = map[string]bool{
 // secretKeys are refused by PUT.
 var secretKeys = map[string]bool{"secret": true, "previous_secret": true, "previous_valid_until": true}
 
-// mergeSettings applies a PUT body to the current data: a key set to null
+// MergeSettings applies a PUT body to the current data: a key set to null
 // returns that setting to its default. It refuses secret fields and keys
 // that are no setting, so a typo cannot pass silently.
-func mergeSettings(current, settings map[string]any) (map[string]any, error) {
+func MergeSettings(current, settings map[string]any) (map[string]any, error) {
 	out := maps.Clone(current)
 	if out == nil {
 		out = map[string]any{}

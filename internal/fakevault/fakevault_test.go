@@ -73,8 +73,12 @@ func TestKVThroughTheClient(t *testing.T) {
 	if w, err := kv.Put(ctx, "hookgate/integrations/new", map[string]any{}, api.WithCheckAndSet(0)); err != nil || w.VersionMetadata.Version != 1 {
 		t.Fatalf("cas 0 on a new path: %v", err)
 	}
-	if _, err := kv.Put(ctx, "hookgate/integrations/x", nil); status(err) != 400 || !strings.Contains(err.Error(), "no data provided") {
+	// Vault stores "data": null as a version without data.
+	if w, err := kv.Put(ctx, "hookgate/integrations/null", nil); err != nil || w.VersionMetadata.Version != 1 {
 		t.Fatalf("nil data: %v", err)
+	}
+	if got, err := kv.Get(ctx, "hookgate/integrations/null"); err != nil || got.Data != nil || got.VersionMetadata.Version != 1 {
+		t.Fatalf("read of nil data: %+v, %v", got, err)
 	}
 
 	if _, err := kv.Get(ctx, "hookgate/integrations/missing"); !errors.Is(err, api.ErrSecretNotFound) {

@@ -1,6 +1,7 @@
 package fakevault
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,16 +15,14 @@ const maxBody = 32 << 20
 
 // Put writes data as a new version of path under the mount (e.g.
 // "hookgate/integrations/demo"); the first write of a path is version 1.
-// Like Vault it refuses nil data, failing the test.
+// Like Vault, nil data makes a version without data, which reads as a
+// secret with no data.
 func (s *Server) Put(t testing.TB, path string, data map[string]any) {
 	t.Helper()
 	if !validPath(path) {
 		t.Fatalf("fakevault: put: unsupported path %q", path)
 	}
-	if data == nil {
-		t.Fatalf("fakevault: put %s: no data provided", path)
-	}
-	b, err := json.Marshal(data)
+	b, err := json.Marshal(data) // nil: null
 	if err != nil {
 		t.Fatalf("fakevault: put %s: %v", path, err)
 	}
@@ -91,16 +90,8 @@ func (s *Server) readData(w http.ResponseWriter, g grant, path string) {
 	}
 }
 
-// writeBody is the body of a KV v2 write.
-type writeBody struct {
-	Data    json.RawMessage `json:"data"`
-	Options struct {
-		CAS *int `json:"cas"`
-	} `json:"options"`
-}
-
 // writeData stores the request's data as a new version of path, honouring
-// options.cas.
+// options.cas. Like Vault, it stores "data": null as a version without data.
 func (s *Server) writeData(w http.ResponseWriter, r *http.Request, g grant, path string) {
 	if !g.allows(opWrite, path) {
 		fail(w, http.StatusForbidden, msgDenied)
@@ -111,20 +102,34 @@ func (s *Server) writeData(w http.ResponseWriter, r *http.Request, g grant, path
 		fail(w, http.StatusRequestEntityTooLarge, "http: request body too large")
 		return
 	}
-	var body writeBody
-	if json.Unmarshal(raw, &body) != nil || len(body.Data) == 0 || string(body.Data) == "null" {
+	var fields map[string]json.RawMessage
+	if len(bytes.TrimSpace(raw)) > 0 {
+		if err := json.Unmarshal(raw, &fields); err != nil {
+			fail(w, http.StatusBadRequest, "error parsing JSON: failed to parse JSON input: "+err.Error())
+			return
+		}
+	}
+	data, ok := fields["data"]
+	if !ok {
 		fail(w, http.StatusBadRequest, "no data provided")
 		return
 	}
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(body.Data, &obj); err != nil {
-		fail(w, http.StatusBadRequest, fmt.Sprintf("error converting input for field \"data\": '' expected a map, got '%s'", jsonKind(body.Data)))
-		return
+	if string(data) != "null" {
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal(data, &obj); err != nil {
+			fail(w, http.StatusBadRequest, fmt.Sprintf("error converting input for field \"data\": '' expected a map, got '%s'", jsonKind(data)))
+			return
+		}
+		data, _ = json.Marshal(obj) // compact, keys sorted
 	}
-	data, _ := json.Marshal(obj) // compact, keys sorted
+	var options struct {
+		CAS *int `json:"cas"`
+	}
+	_ = json.Unmarshal(fields["options"], &options)
+
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if cas := body.Options.CAS; cas != nil {
+	if cas := options.CAS; cas != nil {
 		if current, _, _ := s.kv.latest(path); *cas != current {
 			fail(w, http.StatusBadRequest, "check-and-set parameter did not match the current version")
 			return

@@ -9,7 +9,7 @@ import (
 
 // kvVersion is one version of a KV v2 secret.
 type kvVersion struct {
-	data    json.RawMessage // the JSON object written, compacted
+	data    json.RawMessage // the JSON object written, compacted, or null
 	created time.Time
 	deleted time.Time // zero unless soft-deleted
 }

@@ -11,10 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/vault/api"
-
 	"github.com/hookgate/caddy-hookgate/integrations"
-	"github.com/hookgate/caddy-hookgate/internal/testvault"
+	"github.com/hookgate/caddy-hookgate/internal/fakevault"
 )
 
 // fakeLister lists a fixed set of ids, or fails.
@@ -289,7 +287,7 @@ func (c *countingFetcher) Fetch(ctx context.Context, id string) (integrations.Re
 	return c.f.Fetch(ctx, id)
 }
 
-// vaultLister counts the listings of a real Vault.
+// vaultLister counts the listings of a Vault.
 type vaultLister struct {
 	v     *Vault
 	calls atomic.Int64
@@ -302,8 +300,9 @@ func (l *vaultLister) List(ctx context.Context) ([]string, error) {
 
 func (l *vaultLister) count() int64 { return l.calls.Load() }
 
-func TestKnownIDsRealVault(t *testing.T) {
-	srv := testvault.Start(t)
+// TestKnownIDsVaultListing lists through Vault against internal/fakevault.
+func TestKnownIDsVaultListing(t *testing.T) {
+	srv := fakevault.Start(t)
 	srv.Put(t, integrationDir+"listed-gh", map[string]any{"vendor": "github", "secret": vaultSecret})
 	ctx := context.Background()
 
@@ -344,16 +343,7 @@ func TestKnownIDsRealVault(t *testing.T) {
 	})
 
 	t.Run("list denied", func(t *testing.T) {
-		root := srv.Client(t)
-		policy := `path "secret/data/hookgate/*" { capabilities = ["read"] }`
-		if err := root.Sys().PutPolicyWithContext(ctx, "read-only-hookgate", policy); err != nil {
-			t.Fatal(err)
-		}
-		s, err := root.Auth().Token().CreateWithContext(ctx, &api.TokenCreateRequest{Policies: []string{"read-only-hookgate"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		tok := s.Auth.ClientToken
+		tok := srv.CreateReadOnlyToken(t) // may read records, not list them
 		v := newVault(t, VaultConfig{Address: srv.Addr, Token: tok, Timeout: 2 * time.Second})
 		cf := &countingFetcher{f: v}
 		vl := &vaultLister{v: v}
@@ -367,7 +357,7 @@ func TestKnownIDsRealVault(t *testing.T) {
 		if c.known.listed() {
 			t.Fatal("a denied listing is installed")
 		}
-		err, _ = told.Load().(error)
+		err, _ := told.Load().(error)
 		if tells.Load() != 1 || err == nil || !strings.Contains(err.Error(), "403") {
 			t.Fatalf("told %d times: %v", tells.Load(), err)
 		}

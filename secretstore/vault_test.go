@@ -10,10 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/vault/api"
-
 	"github.com/hookgate/caddy-hookgate/integrations"
-	"github.com/hookgate/caddy-hookgate/internal/testvault"
+	"github.com/hookgate/caddy-hookgate/internal/fakevault"
 )
 
 const (
@@ -83,23 +81,6 @@ func newVault(t *testing.T, cfg VaultConfig) *Vault {
 	return v
 }
 
-// createToken makes a child token of root with the root policy.
-func createToken(t *testing.T, c *api.Client) string {
-	t.Helper()
-	s, err := c.Auth().Token().CreateWithContext(context.Background(), &api.TokenCreateRequest{Policies: []string{"root"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s.Auth.ClientToken
-}
-
-func revoke(t *testing.T, c *api.Client, token string) {
-	t.Helper()
-	if err := c.Auth().Token().RevokeTreeWithContext(context.Background(), token); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func fullRecord() map[string]any {
 	return map[string]any{
 		"vendor":               "github",
@@ -115,9 +96,11 @@ func fullRecord() map[string]any {
 	}
 }
 
-func TestVaultReal(t *testing.T) {
-	srv := testvault.Start(t)
-	root := srv.Client(t)
+// TestVaultOverHTTP drives Vault against internal/fakevault, which answers
+// as Vault does; integration_test/secretstore_vault_test.go runs the same
+// checks against a real Vault dev server.
+func TestVaultOverHTTP(t *testing.T) {
+	srv := fakevault.Start(t)
 	ctx := context.Background()
 
 	srv.Put(t, integrationDir+"demo-gh", map[string]any{"vendor": "github", "secret": "first"})
@@ -129,9 +112,7 @@ func TestVaultReal(t *testing.T) {
 	srv.Put(t, integrationDir+"broken", map[string]any{"vendor": "myspace", "secret": vaultSecret})
 	srv.Put(t, integrationDir+"bad-active", map[string]any{"vendor": "github", "secret": vaultSecret, "active": "maybe"})
 	srv.Put(t, integrationDir+"gone", map[string]any{"vendor": "github", "secret": vaultSecret})
-	if err := root.KVv2("secret").Delete(ctx, integrationDir+"gone"); err != nil {
-		t.Fatal(err)
-	}
+	srv.Delete(t, integrationDir+"gone")
 
 	t.Run("token", func(t *testing.T) {
 		v := newVault(t, VaultConfig{Address: srv.Addr, Token: srv.RootToken})
@@ -205,7 +186,7 @@ func TestVaultReal(t *testing.T) {
 
 	t.Run("token file", func(t *testing.T) {
 		file := filepath.Join(t.TempDir(), "token")
-		first := createToken(t, root)
+		first := srv.CreateToken(t)
 		if err := os.WriteFile(file, []byte(first+"\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -215,18 +196,18 @@ func TestVaultReal(t *testing.T) {
 		}
 		// An agent rotates the token: the old one is revoked, the file
 		// holds the new one, and the next request re-reads it after a 403.
-		second := createToken(t, root)
+		second := srv.CreateToken(t)
 		if err := os.WriteFile(file, []byte(second), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		revoke(t, root, first)
+		srv.Revoke(t, first)
 		r, err := v.Fetch(ctx, "demo-gh")
 		noLeak(t, err, first, second)
 		if err != nil || r.Version != 2 {
 			t.Fatalf("after rotation: %v", err)
 		}
 		// A file holding a dead token is an error, not "not found".
-		revoke(t, root, second)
+		srv.Revoke(t, second)
 		_, err = v.Fetch(ctx, "demo-gh")
 		if err == nil || errors.Is(err, ErrNotFound) {
 			t.Fatalf("dead token: %v", err)
@@ -256,7 +237,7 @@ func TestVaultReal(t *testing.T) {
 		}
 
 		// The token is revoked behind our back: 403, log in again, retry.
-		revoke(t, root, first)
+		srv.Revoke(t, first)
 		if _, err := v.Fetch(ctx, "demo-gh"); err != nil {
 			t.Fatalf("after revocation: %v", err)
 		}
@@ -319,7 +300,7 @@ func TestVaultReal(t *testing.T) {
 }
 
 func TestVaultOutageServesCache(t *testing.T) {
-	srv := testvault.Start(t)
+	srv := fakevault.Start(t)
 	srv.Put(t, integrationDir+"demo-gh", fullRecord())
 	v := newVault(t, VaultConfig{Address: srv.Addr, Token: srv.RootToken, Timeout: 2 * time.Second})
 	clk := newClock()

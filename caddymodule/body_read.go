@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"errors"
+	"io"
 	"net/http"
 	"os"
 	"time"
@@ -60,7 +61,7 @@ func (d *bodyDeadline) clear() {
 // come whole: 413 over max_body, 503 over the budget, 408 past the
 // deadline (or the connection closes when not even that can be written),
 // 400 for a broken body.
-func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, repl *caddy.Replacer, in *inbound) (answered bool, err error) {
+func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, repl *caddy.Replacer, in *inbound, closing bool) (answered bool, err error) {
 	dl := bodyDeadline{
 		rc:      http.NewResponseController(w),
 		start:   time.Now(),
@@ -78,9 +79,13 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, repl *caddy.R
 	case readDone:
 		return false, nil
 	case readTooLarge:
-		return true, h.refuse(w, repl, http.StatusRequestEntityTooLarge, "body over max_body", vendor, id)
+		err := h.refuse(w, repl, http.StatusRequestEntityTooLarge, "body over max_body", vendor, id)
+		lingerUnread(w, r, closing)
+		return true, err
 	case readOverBudget:
-		return true, h.overBudget(w, repl, vendor, id)
+		err := h.overBudget(w, repl, vendor, id)
+		lingerUnread(w, r, closing)
+		return true, err
 	}
 	if errors.Is(rerr, os.ErrDeadlineExceeded) {
 		_ = dl.rc.SetWriteDeadline(time.Now().Add(writeGrace))
@@ -88,4 +93,34 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, repl *caddy.R
 		return true, h.refuse(w, repl, http.StatusRequestTimeout, "body did not arrive within the body deadline", vendor, id)
 	}
 	return true, h.refuse(w, repl, http.StatusBadRequest, "reading body failed", vendor, id)
+}
+
+// Lingering after a refusal of an unread body over HTTP/1.
+const (
+	// lingerBytes is the most of a refused body hookgate reads, and
+	// throws away, after the answer went out.
+	lingerBytes = 256 << 10
+	// lingerTime is the longest it waits for those bytes.
+	lingerTime = 500 * time.Millisecond
+)
+
+// lingerUnread, after a refusal answered before the body was read whole
+// over HTTP/1 (closing), sends the answer on its way and then reads and
+// throws away a bounded part of the rest, for a bounded time, before the
+// connection closes. Closing a connection with unread bytes makes the
+// kernel reset it, and a client still writing its body (most send it all
+// before reading) would see the reset instead of the answer. Go's server
+// does the same for a body of its own, but not through the body reader
+// Caddy puts in front of it. The bytes go nowhere: this costs a caller
+// time it spends sending, never memory.
+func lingerUnread(w http.ResponseWriter, r *http.Request, closing bool) {
+	if !closing || r.ContentLength == 0 || r.Body == nil {
+		return
+	}
+	rc := http.NewResponseController(w)
+	if rc.Flush() != nil {
+		return
+	}
+	_ = rc.SetReadDeadline(time.Now().Add(lingerTime))
+	_, _ = io.CopyN(io.Discard, r.Body, lingerBytes)
 }

@@ -124,11 +124,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	}
 	in, answered, err := h.admit(w, r, repl)
 	if answered {
+		lingerUnread(w, r, closing)
 		return err
 	}
 	defer in.finish(h)
 	readStart := time.Now()
-	if answered, err := h.readBody(w, r, repl, in); answered {
+	if answered, err := h.readBody(w, r, repl, in, closing); answered {
 		return err
 	}
 	signature, answered, err := h.judge(w, r, repl, in, readStart)

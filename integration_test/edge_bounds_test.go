@@ -545,3 +545,55 @@ func caseFor(t *testing.T, v integrations.Vendor) vendorCase {
 	t.Fatalf("no vendor case for %s", v)
 	return vendorCase{}
 }
+
+// TestRefusalReachesAClientStillSending: a refusal answered before the
+// body is read must reach a client that is still sending that body (Go's
+// client sends while it reads; many clients send everything first), not a
+// connection reset: hookgate flushes the answer, then reads and throws
+// away up to 256 KiB of the body before the connection closes. (A client
+// still sending more than that when the connection closes may see a
+// reset, as with Go's own server.)
+func TestRefusalReachesAClientStillSending(t *testing.T) {
+	e := startEdge(t)
+	path := integrations.GitLab.ReceiverPath("gitlab-edge")
+	for _, size := range []int{100 << 10, 250 << 10} {
+		body := bytes.Repeat([]byte("x"), size)
+		for i := range 20 {
+			req, _ := http.NewRequest(http.MethodPost, e.base+path, bytes.NewReader(body))
+			req.Header.Set("X-Gitlab-Token", "wrong-token")
+			req.Header.Set("X-Gitlab-Event", "Push Hook")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatalf("%d KiB body, try %d: no answer: %v", size>>10, i, err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusUnauthorized && resp.StatusCode != http.StatusTooManyRequests {
+				t.Fatalf("%d KiB body, try %d: status %d", size>>10, i, resp.StatusCode)
+			}
+		}
+	}
+	// A client that writes its whole body before it reads a byte.
+	for i := range 10 {
+		conn, err := net.Dial("tcp", e.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := bytes.Repeat([]byte("y"), 200<<10)
+		if _, err := conn.Write(rawPost(path, []string{
+			"Content-Type: application/json",
+			"Content-Length: " + strconv.Itoa(len(body)),
+			"X-Gitlab-Token: wrong-token",
+		}, body)); err != nil {
+			t.Fatalf("try %d: writing: %v", i, err)
+		}
+		_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		conn.Close()
+		if err != nil {
+			t.Fatalf("write-then-read client, try %d: no answer: %v", i, err)
+		}
+		if resp.StatusCode != http.StatusUnauthorized && resp.StatusCode != http.StatusTooManyRequests {
+			t.Fatalf("write-then-read client, try %d: status %d", i, resp.StatusCode)
+		}
+	}
+}

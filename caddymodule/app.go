@@ -157,7 +157,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 		a.MaxOutbox = DefaultMaxOutbox
 	}
 	a.bodies = limiter.NewBudget(a.MaxInflightBody)
-	a.outboxFullLog = new(everyInterval)
+	a.outboxFullLog = &everyInterval{every: outboxFullLogEvery}
 	if a.AuditSize == 0 {
 		a.AuditSize = DefaultAuditSize
 	}

@@ -78,7 +78,7 @@ type failureLimit struct {
 	mu      sync.Mutex
 	limited map[limitKey]time.Time // until the window's end
 
-	lastError atomic.Int64 // Unix nanoseconds of the last logged error
+	errorLog everyInterval // "limiter unavailable", at most once per limiterErrorEvery
 }
 
 // limitKey is one scope (integration id or limiter.Unknown) and address.
@@ -115,6 +115,7 @@ func newFailureLimit(fc *FailureLimitConfig, counter limiter.Failures, logger *z
 		now:              time.Now,
 		limited:          make(map[limitKey]time.Time),
 	}
+	l.errorLog.every = limiterErrorEvery
 	if c.Threshold > 0 {
 		l.threshold = int64(c.Threshold)
 	}
@@ -177,9 +178,7 @@ func (l *failureLimit) add(ctx context.Context, key limitKey) (limiter.Tally, bo
 		return t, true
 	}
 	if ctx.Err() == nil {
-		now := l.now().UnixNano()
-		last := l.lastError.Load()
-		if now-last >= int64(limiterErrorEvery) && l.lastError.CompareAndSwap(last, now) {
+		if l.errorLog.allow(l.now()) {
 			l.logger.Warn("brute-force limiter unavailable: failures are not counted and are answered 401 as without a limiter", zap.Error(err))
 		}
 	}

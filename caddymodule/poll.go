@@ -3,7 +3,6 @@ package caddymodule
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"go.uber.org/zap"
@@ -48,17 +47,9 @@ func (a *App) startPoller() error {
 // pollableRecords lists the integrations the poller visits: static ones
 // and those in Vault (one LIST per poll, never per request).
 func (a *App) pollableRecords(ctx context.Context) ([]integrations.Record, error) {
-	ids := a.static.IDs()
-	if a.vault != nil {
-		vids, err := a.vault.vault.List(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("listing integrations in vault: %w", err)
-		}
-		for _, id := range vids {
-			if !slices.Contains(ids, id) {
-				ids = append(ids, id)
-			}
-		}
+	ids, err := a.adminService().List(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("listing integrations: %w", err)
 	}
 	var out []integrations.Record
 	for _, id := range ids {

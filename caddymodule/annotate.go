@@ -4,8 +4,11 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 
 	"github.com/caddyserver/caddy/v2"
+
+	"github.com/hookgate/caddy-hookgate/verifiers"
 )
 
 // Annotation headers and their placeholders (under http.hookgate.).
@@ -20,10 +23,12 @@ const (
 	placeholderScope = "http.hookgate."
 )
 
-// credentialHeaders are bearer-like credentials: whoever holds one can
-// forge deliveries, so they are removed before the next handler. Body MAC
-// headers (X-Hub-Signature*, webhook-signature) stay: they are no secret.
-var credentialHeaders = []string{"Authorization", "X-Gitlab-Token", "X-Api-Token", "X-Bamboo-Token"}
+// credentialHeaders are the headers that carry bearer-like credentials in
+// some registered vendor's rules: whoever holds one can forge deliveries,
+// so they are removed before the next handler. Body MAC headers
+// (X-Hub-Signature*, webhook-signature) stay: they are no secret. Derived
+// once, on first use, after every vendor registered in init.
+var credentialHeaders = sync.OnceValue(verifiers.CredentialHeaders)
 
 // dropInboundAnnotations deletes every X-Hookgate-* header a caller sent,
 // so only this handler's annotations reach the next one.
@@ -94,7 +99,7 @@ func nonEmpty(vs []string) int {
 // stripCredentials removes bearer-like credentials from the request: the
 // headers above and the `token` query parameter (Jira, ManageEngine).
 func stripCredentials(r *http.Request) {
-	for _, k := range credentialHeaders {
+	for _, k := range credentialHeaders() {
 		delete(r.Header, k)
 	}
 	if r.URL.RawQuery == "" {

@@ -484,7 +484,7 @@ func TestHandlerKeepCredentials(t *testing.T) {
 				t.Errorf("query %q, want %q kept", res.next.rawQuery, wantRaw)
 			}
 			found := wantRaw != ""
-			for _, k := range credentialHeaders {
+			for _, k := range credentialHeaders() {
 				if res.next.header.Get(k) != "" {
 					found = true
 				}

@@ -1,6 +1,8 @@
 package integrations_test
 
 import (
+	_ "github.com/hookgate/caddy-hookgate/vendors/all"
+
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"

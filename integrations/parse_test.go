@@ -1,6 +1,9 @@
-package integrations
+package integrations_test
 
 import (
+	"github.com/hookgate/caddy-hookgate/integrations"
+	_ "github.com/hookgate/caddy-hookgate/vendors/all"
+
 	"encoding/json"
 	"errors"
 	"strings"
@@ -9,7 +12,7 @@ import (
 )
 
 func TestFromData(t *testing.T) {
-	r, err := FromData("pay-gh", map[string]any{
+	r, err := integrations.FromData("pay-gh", map[string]any{
 		"vendor":               "github",
 		"secret":               "s1",
 		"previous_secret":      "s0",
@@ -24,7 +27,7 @@ func TestFromData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Vendor != GitHub || r.Secret != "s1" || r.Active || !r.Pipeline || r.Version != 3 {
+	if r.Vendor != integrations.GitHub || r.Secret != "s1" || r.Active || !r.Pipeline || r.Version != 3 {
 		t.Fatalf("record: %+v", r)
 	}
 	if strings.Join(r.Branches, "|") != "main|release/*" || strings.Join(r.Scans, "|") != "sast|sca" || strings.Join(r.DoneStates, "|") != "6|7" {
@@ -34,7 +37,7 @@ func TestFromData(t *testing.T) {
 	if !r.PreviousActive(until.Add(-time.Second)) || r.PreviousActive(until) {
 		t.Fatal("previous secret window")
 	}
-	if r.EffectiveScheme() != SchemeHMAC {
+	if r.EffectiveScheme() != integrations.SchemeHMAC {
 		t.Fatalf("default scheme %q", r.EffectiveScheme())
 	}
 }
@@ -51,8 +54,8 @@ func TestFromDataRefuses(t *testing.T) {
 		"unknown scan":        {"vendor": "github", "scans": "dast"},
 		"list of objects":     {"vendor": "github", "branches": []any{map[string]any{}}},
 	} {
-		_, err := FromData("x", data, 1)
-		if !errors.Is(err, ErrInvalidRecord) {
+		_, err := integrations.FromData("x", data, 1)
+		if !errors.Is(err, integrations.ErrInvalidRecord) {
 			t.Errorf("%s: err = %v", name, err)
 		}
 		if err != nil && strings.Contains(err.Error(), "secret\": 42") {
@@ -65,12 +68,12 @@ func TestValidID(t *testing.T) {
 	ok := []string{"a", "A0", "demo-gh", "x.y_z-1", strings.Repeat("a", 128)}
 	bad := []string{"", "-a", ".a", "_a", "a/b", "a b", "é", "a\x00", strings.Repeat("a", 129), "..", "a%2F"}
 	for _, id := range ok {
-		if !ValidID(id) {
+		if !integrations.ValidID(id) {
 			t.Errorf("ValidID(%q) = false", id)
 		}
 	}
 	for _, id := range bad {
-		if ValidID(id) {
+		if integrations.ValidID(id) {
 			t.Errorf("ValidID(%q) = true", id)
 		}
 	}
@@ -81,25 +84,25 @@ func FuzzValidID(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, id string) {
-		if !ValidID(id) {
+		if !integrations.ValidID(id) {
 			return
 		}
-		if len(id) > MaxIDLen || strings.ContainsAny(id, "/\\ \x00%?#") || strings.HasPrefix(id, ".") {
+		if len(id) > integrations.MaxIDLen || strings.ContainsAny(id, "/\\ \x00%?#") || strings.HasPrefix(id, ".") {
 			t.Fatalf("ValidID accepted %q", id)
 		}
 	})
 }
 
 func TestVendorTable(t *testing.T) {
-	for _, v := range Vendors() {
+	for _, v := range integrations.Vendors() {
 		if !v.Known() || !v.Supports(v.DefaultScheme()) {
 			t.Errorf("%s: default scheme %q", v, v.DefaultScheme())
 		}
 	}
-	if GitHub.ReceiverPath("x") != "/webhooks/ci/github/x" || Jira.ReceiverPath("x") != "/webhooks/jira/x" {
+	if integrations.GitHub.ReceiverPath("x") != "/webhooks/ci/github/x" || integrations.Jira.ReceiverPath("x") != "/webhooks/jira/x" {
 		t.Error("receiver paths")
 	}
-	if Vendor("svn").Known() || Jira.IsCI() || !Bamboo.IsCI() {
+	if integrations.Vendor("svn").Known() || integrations.Jira.IsCI() || !integrations.Bamboo.IsCI() {
 		t.Error("vendor classes")
 	}
 }

@@ -11,7 +11,7 @@ import (
 type Record struct {
 	// ID is the integration id; it is the last element of the Vault path.
 	ID string `json:"id"`
-	// Vendor is one of the nine vendor names. Required.
+	// Vendor is a registered vendor's name. Required.
 	Vendor Vendor `json:"vendor"`
 	// Secret is the current webhook secret or token. Empty means unsigned:
 	// deliveries are refused unless CI_WEBHOOK_ALLOW_UNSIGNED is true.
@@ -73,13 +73,8 @@ func (r *Record) EffectiveDoneStates() []string {
 	if len(r.DoneStates) > 0 {
 		return r.DoneStates
 	}
-	switch r.Vendor {
-	case ServiceNow:
-		return []string{"6", "7"}
-	case ManageEngine:
-		return []string{"Resolved", "Closed"}
-	}
-	return nil
+	spec, _ := r.Vendor.spec()
+	return spec.DoneStates
 }
 
 // ErrInvalidRecord marks a record that cannot be used.

@@ -11,17 +11,19 @@ import (
 const SecretBytes = 32
 
 // NewSecret returns a fresh webhook secret from crypto/rand in the form
-// the vendor expects under scheme: a UUID v4 for Bamboo (its token field
-// is a UUID), `whsec_` and base64 for Standard Webhooks (GitLab signing
-// tokens), and 64 hex digits for every HMAC and token scheme.
+// the vendor expects under scheme: its Spec.NewSecret form when it has one
+// (Bamboo's token field is a UUID), else `whsec_` and base64 for Standard
+// Webhooks (GitLab signing tokens) and 64 hex digits for every HMAC and
+// token scheme.
 func NewSecret(v Vendor, s Scheme) (string, error) {
 	var b [SecretBytes]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return "", fmt.Errorf("reading crypto/rand: %w", err)
 	}
+	if spec, _ := v.spec(); spec.NewSecret != nil {
+		return spec.NewSecret(s, b), nil
+	}
 	switch {
-	case v == Bamboo:
-		return uuidV4(b), nil
 	case s == SchemeSigning:
 		return "whsec_" + base64.StdEncoding.EncodeToString(b[:]), nil
 	default:
@@ -29,9 +31,9 @@ func NewSecret(v Vendor, s Scheme) (string, error) {
 	}
 }
 
-// uuidV4 formats the first 16 bytes of b as a random (version 4, variant
-// RFC 9562) UUID.
-func uuidV4(b [SecretBytes]byte) string {
+// UUIDv4 formats the first 16 bytes of b as a random (version 4, variant
+// RFC 9562) UUID: a Spec.NewSecret for vendors whose secret field is a UUID.
+func UUIDv4(_ Scheme, b [SecretBytes]byte) string {
 	u := b[:16]
 	u[6] = (u[6] & 0x0f) | 0x40
 	u[8] = (u[8] & 0x3f) | 0x80

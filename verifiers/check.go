@@ -23,7 +23,7 @@ import (
 // schedule is), so a pooled Check holds secret material for as long as it
 // lives.
 type Check struct {
-	kind    kind
+	kind    Kind
 	decided bool    // the verdict was settled in Reset; Write is a no-op
 	verdict Verdict // the settled verdict when decided
 
@@ -42,7 +42,7 @@ type Check struct {
 // macSlot is one keyed HMAC state, remembered with the secret it was keyed
 // with so a later Reset with the same secret can reuse it.
 type macSlot struct {
-	alg    alg
+	alg    Alg
 	secret []byte // copy of the secret the state was keyed with
 	h      hash.Hash
 }
@@ -53,7 +53,7 @@ type macSlot struct {
 // verdict does not depend on the body (tokens, missing or malformed
 // credentials) is settled here and Write ignores its body.
 func (c *Check) Reset(v integrations.Vendor, s integrations.Scheme, d Delivery, sec Secrets) {
-	c.kind, c.decided, c.verdict = kindNone, false, Verdict{}
+	c.kind, c.decided, c.verdict = KindNone, false, Verdict{}
 	c.nmac, c.wantN, c.nsigs = 0, 0, 0
 	r, ok := lookup(v, s)
 	if !ok {
@@ -67,21 +67,21 @@ func (c *Check) Reset(v integrations.Vendor, s integrations.Scheme, d Delivery, 
 	if len(sec.Previous) == 0 {
 		sec.Previous = nil
 	}
-	c.kind = r.kind
-	switch r.kind {
-	case kindMethodHex:
+	c.kind = r.Kind
+	switch r.Kind {
+	case KindMethodHex:
 		c.resetMethodHex(r, d, sec)
-	case kindBase64MAC:
+	case KindBase64MAC:
 		c.resetBase64MAC(r, d, sec)
-	case kindStdWebhooks:
+	case KindStandardWebhooks:
 		c.resetStdWebhooks(d, sec)
-	case kindHeaderToken:
-		val, missing, reason := headerValue(d.Header, r.header)
+	case KindHeaderToken:
+		val, missing, reason := headerValue(d.Header, r.Header)
 		c.settleToken(val, missing, reason, ReasonTokenMissing, sec)
-	case kindQueryToken:
+	case KindQueryToken:
 		val, missing, reason := queryToken(d.RawQuery)
 		c.settleToken(val, missing, reason, ReasonTokenMissing, sec)
-	case kindBearer, kindBasic:
+	case KindBearer, KindBasic:
 		c.resetAuthorization(r, d, sec)
 	}
 }
@@ -103,14 +103,14 @@ func (c *Check) Verdict() Verdict {
 		return c.verdict
 	}
 	switch c.kind {
-	case kindMethodHex, kindBase64MAC:
+	case KindMethodHex, KindBase64MAC:
 		var match [2]int
 		for i := 0; i < c.nmac; i++ {
 			sum := c.slots[i].h.Sum(c.sum[:0])
 			match[i] = subtle.ConstantTimeCompare(sum, c.want[:c.wantN])
 		}
 		return verdictOf(match, ReasonSignatureMismatch)
-	case kindStdWebhooks:
+	case KindStandardWebhooks:
 		var match [2]int
 		for i := 0; i < c.nmac; i++ {
 			sum := c.slots[i].h.Sum(c.sum[:0])
@@ -188,7 +188,7 @@ func (c *Check) settleSecret(got []byte, sec Secrets) {
 	c.verdict = verdictOf(match, ReasonTokenMismatch)
 }
 
-func (c *Check) resetAuthorization(r rule, d Delivery, sec Secrets) {
+func (c *Check) resetAuthorization(r Rule, d Delivery, sec Secrets) {
 	val, ok := c.requireHeader(d.Header, hdrAuthorization, ReasonAuthorizationMissing)
 	if !ok {
 		return
@@ -198,7 +198,7 @@ func (c *Check) resetAuthorization(r rule, d Delivery, sec Secrets) {
 		c.settle(Invalid, ReasonMalformedAuthorization)
 		return
 	}
-	if r.kind == kindBearer {
+	if r.Kind == KindBearer {
 		if !equalFoldASCII(scheme, "Bearer") {
 			c.settle(Invalid, ReasonWrongAuthorizationScheme)
 			return
@@ -219,8 +219,8 @@ func (c *Check) resetAuthorization(r rule, d Delivery, sec Secrets) {
 	c.settleSecret(password, sec)
 }
 
-func (c *Check) resetMethodHex(r rule, d Delivery, sec Secrets) {
-	val, ok := c.requireHeader(d.Header, r.header, ReasonSignatureMissing)
+func (c *Check) resetMethodHex(r Rule, d Delivery, sec Secrets) {
+	val, ok := c.requireHeader(d.Header, r.Header, ReasonSignatureMissing)
 	if !ok {
 		return
 	}
@@ -229,7 +229,7 @@ func (c *Check) resetMethodHex(r rule, d Delivery, sec Secrets) {
 	case !ok:
 		c.settle(Invalid, ReasonMalformedSignature)
 		return
-	case a == algNone || r.accept&a == 0:
+	case a == AlgNone || r.Accept&a == 0:
 		c.settle(Invalid, ReasonAlgorithmRefused)
 		return
 	case !decodeHexDigest(&c.want, digest, a.size()):
@@ -240,8 +240,8 @@ func (c *Check) resetMethodHex(r rule, d Delivery, sec Secrets) {
 	c.keySlots(a, sec)
 }
 
-func (c *Check) resetBase64MAC(r rule, d Delivery, sec Secrets) {
-	val, ok := c.requireHeader(d.Header, r.header, ReasonSignatureMissing)
+func (c *Check) resetBase64MAC(r Rule, d Delivery, sec Secrets) {
+	val, ok := c.requireHeader(d.Header, r.Header, ReasonSignatureMissing)
 	if !ok {
 		return
 	}
@@ -249,8 +249,8 @@ func (c *Check) resetBase64MAC(r rule, d Delivery, sec Secrets) {
 		c.settle(Invalid, ReasonMalformedSignature)
 		return
 	}
-	c.wantN = algSHA256.size()
-	c.keySlots(algSHA256, sec)
+	c.wantN = AlgSHA256.size()
+	c.keySlots(AlgSHA256, sec)
 }
 
 func (c *Check) resetStdWebhooks(d Delivery, sec Secrets) {
@@ -313,7 +313,7 @@ func withinWindow(now, ts int64) bool {
 // keySlots readies one HMAC state per secret. It reports false when the
 // current secret cannot key a (Standard Webhooks) MAC; a previous secret
 // that cannot is ignored.
-func (c *Check) keySlots(a alg, sec Secrets) bool {
+func (c *Check) keySlots(a Alg, sec Secrets) bool {
 	if !c.slots[0].rekey(a, sec.Current) {
 		return false
 	}
@@ -324,14 +324,14 @@ func (c *Check) keySlots(a alg, sec Secrets) bool {
 	return true
 }
 
-// rekey readies s for alg a and secret: a rewind when s was last keyed with
-// the same alg and secret, else a new HMAC.
-func (s *macSlot) rekey(a alg, secret []byte) bool {
+// rekey readies s for Alg a and secret: a rewind when s was last keyed with
+// the same Alg and secret, else a new HMAC.
+func (s *macSlot) rekey(a Alg, secret []byte) bool {
 	if s.h != nil && s.alg == a && len(s.secret) == len(secret) && subtle.ConstantTimeCompare(s.secret, secret) == 1 {
 		s.h.Reset()
 		return true
 	}
-	s.h, s.alg, s.secret = nil, algNone, s.secret[:0]
+	s.h, s.alg, s.secret = nil, AlgNone, s.secret[:0]
 	k := secret
 	if a == algStdWebhooks {
 		var ok bool

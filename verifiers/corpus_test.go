@@ -59,7 +59,7 @@ func TestCorpusConformance(t *testing.T) {
 			if vd := c.Verdict(); !vd.OK() {
 				t.Errorf("%s %s streamed: %+v", rel, p, vd)
 			}
-			if r, _ := lookup(v, s); r.kind.bodyMAC() {
+			if r, _ := lookup(v, s); r.Kind.BodyMAC() {
 				flipped := append([]byte(nil), body...)
 				flipped[len(flipped)/2] ^= 0x01
 				if vd := verify(t, p, d, flipped, secrets(testSecret)); vd.Outcome != Invalid {

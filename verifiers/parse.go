@@ -48,21 +48,21 @@ func trimOWS(s string) string {
 	return s
 }
 
-// parseMethodHex splits "<method>=<hex>". It returns the method as an alg
-// (algNone for a method it does not know, which no rule accepts) and the
+// parseMethodHex splits "<method>=<hex>". It returns the method as an Alg
+// (AlgNone for a method it does not know, which no Rule accepts) and the
 // hex part; ok is false when there is no '='.
-func parseMethodHex(v string) (a alg, hexDigest string, ok bool) {
+func parseMethodHex(v string) (a Alg, hexDigest string, ok bool) {
 	method, digest, found := strings.Cut(v, "=")
 	if !found {
-		return algNone, "", false
+		return AlgNone, "", false
 	}
 	switch {
 	case strings.EqualFold(method, "sha256"):
-		a = algSHA256
+		a = AlgSHA256
 	case strings.EqualFold(method, "sha512"):
-		a = algSHA512
+		a = AlgSHA512
 	case strings.EqualFold(method, "sha1"):
-		a = algSHA1
+		a = AlgSHA1
 	}
 	return a, digest, true
 }

@@ -32,17 +32,17 @@ func Sign(v integrations.Vendor, s integrations.Scheme, secret []byte, body []by
 		return nil, "", ErrNoSecret
 	}
 	h := http.Header{}
-	switch r.kind {
-	case kindMethodHex:
-		a := r.accept & -r.accept // lowest accepted method
+	switch r.Kind {
+	case KindMethodHex:
+		a := r.Accept & -r.Accept // lowest accepted method
 		m := hmac.New(a.newHash(), secret)
 		m.Write(body)
-		h.Set(r.header, a.method()+"="+hex.EncodeToString(m.Sum(nil)))
-	case kindBase64MAC:
+		h.Set(r.Header, a.method()+"="+hex.EncodeToString(m.Sum(nil)))
+	case KindBase64MAC:
 		m := hmac.New(sha256.New, secret)
 		m.Write(body)
-		h.Set(r.header, base64.StdEncoding.EncodeToString(m.Sum(nil)))
-	case kindStdWebhooks:
+		h.Set(r.Header, base64.StdEncoding.EncodeToString(m.Sum(nil)))
+	case KindStandardWebhooks:
 		key, ok := signingKey(secret)
 		if !ok {
 			return nil, "", ErrBadSigningSecret
@@ -58,13 +58,13 @@ func Sign(v integrations.Vendor, s integrations.Scheme, secret []byte, body []by
 		h.Set(hdrWebhookID, webhookID)
 		h.Set(hdrWebhookTimestamp, ts)
 		h.Set(hdrWebhookSignature, standardWebhooksV1+base64.StdEncoding.EncodeToString(m.Sum(nil)))
-	case kindHeaderToken:
-		h.Set(r.header, string(secret))
-	case kindQueryToken:
+	case KindHeaderToken:
+		h.Set(r.Header, string(secret))
+	case KindQueryToken:
 		return h, queryTokenParam + "=" + url.QueryEscape(string(secret)), nil
-	case kindBearer:
+	case KindBearer:
 		h.Set(hdrAuthorization, "Bearer "+string(secret))
-	case kindBasic:
+	case KindBasic:
 		h.Set(hdrAuthorization, "Basic "+base64.StdEncoding.EncodeToString([]byte(basicAuthUser+":"+string(secret))))
 	}
 	return h, "", nil

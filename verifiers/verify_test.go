@@ -77,7 +77,7 @@ func TestSignStandardWebhooksOfficialVector(t *testing.T) {
 }
 
 // TestRulesMatchVendorSchemes holds the verifier table and integrations'
-// scheme table together: a scheme a vendor supports has a rule, and no rule
+// scheme table together: a scheme a vendor supports has a Rule, and no Rule
 // exists for one it does not.
 func TestRulesMatchVendorSchemes(t *testing.T) {
 	n := 0
@@ -85,7 +85,7 @@ func TestRulesMatchVendorSchemes(t *testing.T) {
 		for _, s := range allSchemes {
 			_, has := rules[ruleKey{v, s}]
 			if has != v.Supports(s) {
-				t.Errorf("%s/%s: rule %v, Supports %v", v, s, has, v.Supports(s))
+				t.Errorf("%s/%s: Rule %v, Supports %v", v, s, has, v.Supports(s))
 			}
 			if has {
 				n++
@@ -123,10 +123,10 @@ func TestVendorSchemeMatrix(t *testing.T) {
 			tampered := bytes.Clone(body)
 			tampered[len(tampered)/2] ^= 0x20
 			vd := verify(t, p, signed, tampered, secrets(testSecret))
-			if r.kind.bodyMAC() && (vd.Outcome != Invalid || vd.Reason != ReasonSignatureMismatch) {
+			if r.Kind.BodyMAC() && (vd.Outcome != Invalid || vd.Reason != ReasonSignatureMismatch) {
 				t.Errorf("tampered body under a body MAC: got %+v", vd)
 			}
-			if !r.kind.bodyMAC() && !vd.OK() {
+			if !r.Kind.BodyMAC() && !vd.OK() {
 				t.Errorf("token schemes do not cover the body: got %+v", vd)
 			}
 
@@ -506,9 +506,9 @@ func TestSettledBeforeBody(t *testing.T) {
 				switch {
 				case tc.name == "missing" && (!ok || settled.Outcome != Missing):
 					t.Errorf("%s: settled=%v %+v, want Missing before the body", tc.name, ok, settled)
-				case tc.name != "missing" && r.kind.bodyMAC() && ok:
+				case tc.name != "missing" && r.Kind.BodyMAC() && ok:
 					t.Errorf("%s: a body MAC was settled before the body: %+v", tc.name, settled)
-				case tc.name != "missing" && !r.kind.bodyMAC() && !ok:
+				case tc.name != "missing" && !r.Kind.BodyMAC() && !ok:
 					t.Errorf("%s: a %s credential was not settled by the headers", tc.name, p.s)
 				}
 				c.Write(body)

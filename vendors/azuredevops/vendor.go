@@ -1,0 +1,14 @@
+package azuredevops
+
+import "github.com/hookgate/caddy-hookgate/integrations"
+
+// Vendor is this package's vendor name, as receiver paths and records
+// spell it.
+const Vendor = integrations.AzureDevOps
+
+func init() {
+	integrations.Register(integrations.Spec{
+		Vendor:  Vendor,
+		Schemes: []integrations.Scheme{integrations.SchemeBearer, integrations.SchemeBasic},
+	})
+}

@@ -1,0 +1,15 @@
+package bamboo
+
+import "github.com/hookgate/caddy-hookgate/integrations"
+
+// Vendor is this package's vendor name, as receiver paths and records
+// spell it.
+const Vendor = integrations.Bamboo
+
+func init() {
+	integrations.Register(integrations.Spec{
+		Vendor:    Vendor,
+		Schemes:   []integrations.Scheme{integrations.SchemeToken},
+		NewSecret: integrations.UUIDv4,
+	})
+}

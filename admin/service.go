@@ -81,14 +81,12 @@ func (s *Service) List(ctx context.Context) ([]string, error) {
 // Fresh reads id's record from its source: the config for a static
 // integration (static true), else Vault itself, never the cache.
 func (s *Service) Fresh(ctx context.Context, id string) (rec integrations.Record, static bool, err error) {
-	if rec, err := s.Static.Fetch(ctx, id); err == nil {
-		return rec, true, nil
+	c := secretstore.Chain{Static: s.Static}
+	if s.Vault != nil {
+		c.Next = s.Vault
 	}
-	if s.Vault == nil {
-		return integrations.Record{}, false, fmt.Errorf("%w: integration %s", ErrNotFound, id)
-	}
-	rec, err = s.Vault.Fetch(ctx, id)
-	return rec, false, storeError(id, err)
+	rec, static, err = c.Find(ctx, id)
+	return rec, static, storeError(id, err)
 }
 
 // stored is Fresh for the actions that write Vault: a static integration

@@ -331,11 +331,11 @@ func (a *App) forwarding() bool { return a.upstream != nil }
 
 // lookup finds an integration's record: static records first, then Vault.
 func (a *App) lookup(ctx context.Context, id string) (integrations.Record, error) {
-	rec, err := a.static.Fetch(ctx, id)
-	if err == nil || a.vault == nil {
-		return rec, err
+	c := secretstore.Chain{Static: a.static}
+	if a.vault != nil {
+		c.Next = a.vault.cache
 	}
-	return a.vault.cache.Lookup(ctx, id)
+	return c.Fetch(ctx, id)
 }
 
 // Interface guards

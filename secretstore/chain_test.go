@@ -11,7 +11,9 @@ import (
 // fetchFunc is a Fetcher from a function.
 type fetchFunc func(ctx context.Context, id string) (integrations.Record, error)
 
-func (f fetchFunc) Fetch(ctx context.Context, id string) (integrations.Record, error) { return f(ctx, id) }
+func (f fetchFunc) Fetch(ctx context.Context, id string) (integrations.Record, error) {
+	return f(ctx, id)
+}
 
 // TestChainStaticThenNext: the config's record shadows the stored one of
 // the same id, Next answers the rest with its own errors, and without Next

@@ -24,6 +24,9 @@ func TestNewSecretForms(t *testing.T) {
 	body := []byte(`{"zen":"x"}`)
 	now := time.Now()
 	for _, v := range integrations.Vendors() {
+		if v == testVendor {
+			continue // registry_test.go's vendor registers no verification rules
+		}
 		for _, s := range []integrations.Scheme{integrations.SchemeHMAC, integrations.SchemeHMACSHA1, integrations.SchemeToken,
 			integrations.SchemeSigning, integrations.SchemeBearer, integrations.SchemeBasic} {
 			if !v.Supports(s) {

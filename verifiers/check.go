@@ -73,6 +73,8 @@ func (c *Check) Reset(v integrations.Vendor, s integrations.Scheme, d Delivery, 
 		c.resetMethodHex(r, d, sec)
 	case KindBase64MAC:
 		c.resetBase64MAC(r, d, sec)
+	case KindHexMAC:
+		c.resetHexMAC(r, d, sec)
 	case KindStandardWebhooks:
 		c.resetStdWebhooks(d, sec)
 	case KindHeaderToken:
@@ -103,7 +105,7 @@ func (c *Check) Verdict() Verdict {
 		return c.verdict
 	}
 	switch c.kind {
-	case KindMethodHex, KindBase64MAC:
+	case KindMethodHex, KindBase64MAC, KindHexMAC:
 		var match [2]int
 		for i := 0; i < c.nmac; i++ {
 			sum := c.slots[i].h.Sum(c.sum[:0])
@@ -238,6 +240,19 @@ func (c *Check) resetMethodHex(r Rule, d Delivery, sec Secrets) {
 	}
 	c.wantN = a.size()
 	c.keySlots(a, sec)
+}
+
+func (c *Check) resetHexMAC(r Rule, d Delivery, sec Secrets) {
+	val, ok := c.requireHeader(d.Header, r.Header, ReasonSignatureMissing)
+	if !ok {
+		return
+	}
+	if !decodeHexDigest(&c.want, val, r.Accept.size()) {
+		c.settle(Invalid, ReasonMalformedSignature)
+		return
+	}
+	c.wantN = r.Accept.size()
+	c.keySlots(r.Accept, sec)
 }
 
 func (c *Check) resetBase64MAC(r Rule, d Delivery, sec Secrets) {

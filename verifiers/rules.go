@@ -27,12 +27,13 @@ const (
 	KindQueryToken            // the secret itself in the `token` query parameter
 	KindBearer                // Authorization: Bearer <secret>
 	KindBasic                 // Authorization: Basic, the password is the secret
+	KindHexMAC                // bare hex HMAC of the raw body in a header, one method (Gitea, Gogs)
 )
 
 // BodyMAC reports whether k authenticates the body (as opposed to a token
 // whose holder can forge any body).
 func (k Kind) BodyMAC() bool {
-	return k == KindMethodHex || k == KindBase64MAC || k == KindStandardWebhooks
+	return k == KindMethodHex || k == KindBase64MAC || k == KindStandardWebhooks || k == KindHexMAC
 }
 
 // Alg is a MAC algorithm; as a bit it also builds the set a Rule accepts.
@@ -90,9 +91,9 @@ type Rule struct {
 	// Header carries the credential; empty for KindQueryToken and
 	// KindStandardWebhooks. Canonicalized at Register.
 	Header string
-	// Accept is the set of methods a KindMethodHex rule accepts; the
-	// lowest bit is what Sign uses. Default: none (required for
-	// KindMethodHex).
+	// Accept is the set of methods a KindMethodHex rule accepts (the
+	// lowest bit is what Sign uses), or the one method of a KindHexMAC
+	// rule. Default: none (required for both kinds).
 	Accept Alg
 }
 
@@ -135,7 +136,7 @@ func Register(v integrations.Vendor, s integrations.Scheme, r Rule) {
 	switch r.Kind {
 	case KindQueryToken, KindStandardWebhooks:
 		r.Header = ""
-	case KindMethodHex, KindBase64MAC, KindHeaderToken, KindBearer, KindBasic:
+	case KindMethodHex, KindBase64MAC, KindHexMAC, KindHeaderToken, KindBearer, KindBasic:
 		if r.Header == "" {
 			panic(fmt.Sprintf("verifiers: rule for %s/%s has no header", v, s))
 		}
@@ -145,6 +146,9 @@ func Register(v integrations.Vendor, s integrations.Scheme, r Rule) {
 	}
 	if r.Kind == KindMethodHex && r.Accept&(AlgSHA1|AlgSHA256|AlgSHA512) == 0 {
 		panic(fmt.Sprintf("verifiers: method-hex rule for %s/%s accepts no method", v, s))
+	}
+	if r.Kind == KindHexMAC && r.Accept != AlgSHA1 && r.Accept != AlgSHA256 && r.Accept != AlgSHA512 {
+		panic(fmt.Sprintf("verifiers: hex-MAC rule for %s/%s needs exactly one method", v, s))
 	}
 	rules[k] = r
 }

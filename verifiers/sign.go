@@ -38,6 +38,10 @@ func Sign(v integrations.Vendor, s integrations.Scheme, secret []byte, body []by
 		m := hmac.New(a.newHash(), secret)
 		m.Write(body)
 		h.Set(r.Header, a.method()+"="+hex.EncodeToString(m.Sum(nil)))
+	case KindHexMAC:
+		m := hmac.New(r.Accept.newHash(), secret)
+		m.Write(body)
+		h.Set(r.Header, hex.EncodeToString(m.Sum(nil)))
 	case KindBase64MAC:
 		m := hmac.New(sha256.New, secret)
 		m.Write(body)

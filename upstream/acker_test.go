@@ -25,11 +25,11 @@ func (d *countingDeliverer) Deliver(context.Context, state.OutboxEvent) error {
 func TestWorkerAcksInBatches(t *testing.T) {
 	const events = 12
 	clock := newTestClock()
-	ob := newFakeOutbox(clock.Now)
+	ob := newMemOutbox(clock.Now)
 	gate := make(chan struct{})
 	ob.doneGate = gate
 	for i := range events {
-		ob.add(state.OutboxEvent{ID: fmt.Sprintf("ev-%d", i)})
+		ob.add(t, state.OutboxEvent{ID: fmt.Sprintf("ev-%d", i)})
 	}
 	d := &countingDeliverer{}
 	startWorker(t, WorkerConfig{Outbox: ob, Client: d, Now: clock.Now, Concurrency: 4})
@@ -38,10 +38,10 @@ func TestWorkerAcksInBatches(t *testing.T) {
 	close(gate)
 	waitFor(t, "every event done", func() bool {
 		var n int
-		ob.snapshot(func(f *fakeOutbox) { n = len(f.done) })
+		ob.snapshot(func(f *memOutbox) { n = len(f.done) })
 		return n == events
 	})
-	ob.snapshot(func(f *fakeOutbox) {
+	ob.snapshot(func(f *memOutbox) {
 		seen := map[string]int{}
 		for _, p := range f.done {
 			seen[p.Event.ID]++
@@ -51,8 +51,8 @@ func TestWorkerAcksInBatches(t *testing.T) {
 				t.Errorf("%s marked done %d times", id, n)
 			}
 		}
-		if len(seen) != events || len(f.entries) != 0 {
-			t.Errorf("done %d distinct, %d left in the outbox", len(seen), len(f.entries))
+		if len(seen) != events || f.length(t) != 0 {
+			t.Errorf("done %d distinct, %d left in the outbox", len(seen), f.length(t))
 		}
 		// The first call carries one event; the rest finished while it
 		// was held and share one call, or two if the last finished late.
@@ -67,11 +67,11 @@ func TestWorkerAcksInBatches(t *testing.T) {
 func TestWorkerRecordsAcksAtShutdown(t *testing.T) {
 	const events = 10
 	clock := newTestClock()
-	ob := newFakeOutbox(clock.Now)
+	ob := newMemOutbox(clock.Now)
 	gate := make(chan struct{})
 	ob.doneGate = gate
 	for i := range events {
-		ob.add(state.OutboxEvent{ID: fmt.Sprintf("ev-%d", i)})
+		ob.add(t, state.OutboxEvent{ID: fmt.Sprintf("ev-%d", i)})
 	}
 	d := &countingDeliverer{}
 	stop := startWorker(t, WorkerConfig{Outbox: ob, Client: d, Now: clock.Now, Concurrency: 4})
@@ -81,7 +81,7 @@ func TestWorkerRecordsAcksAtShutdown(t *testing.T) {
 	go func() { stop(); close(stopped) }()
 	close(gate)
 	<-stopped
-	ob.snapshot(func(f *fakeOutbox) {
+	ob.snapshot(func(f *memOutbox) {
 		if len(f.done) != events {
 			t.Errorf("Run returned with %d of %d delivered events recorded", len(f.done), events)
 		}
@@ -103,14 +103,14 @@ func (d *slowDeliverer) Deliver(context.Context, state.OutboxEvent) error {
 func TestBusyWorkerReadsInBatches(t *testing.T) {
 	const events = 400
 	clock := newTestClock()
-	ob := newFakeOutbox(clock.Now)
+	ob := newMemOutbox(clock.Now)
 	for i := range events {
-		ob.add(state.OutboxEvent{ID: fmt.Sprintf("ev-%d", i)})
+		ob.add(t, state.OutboxEvent{ID: fmt.Sprintf("ev-%d", i)})
 	}
 	d := &slowDeliverer{}
 	startWorker(t, WorkerConfig{Outbox: ob, Client: d, Now: clock.Now, Concurrency: 8})
 	waitFor(t, "every event delivered", func() bool { return d.n.Load() == events })
-	ob.snapshot(func(f *fakeOutbox) {
+	ob.snapshot(func(f *memOutbox) {
 		// One read per finished delivery would be about 400 reads; half
 		// the slots per read is about 100.
 		if f.nextCalls > events/2 {

@@ -88,16 +88,16 @@ func TestWorkerDeliversAndMarksDone(t *testing.T) {
 	defer srv.Close()
 
 	clock := newTestClock()
-	ob := newFakeOutbox(clock.Now)
+	ob := newMemOutbox(clock.Now)
 	body := `{"id":"ev-1","type":"ci.push","source":{"vendor":"github"}}`
-	ob.add(state.OutboxEvent{ID: "ev-1", Body: []byte(body)})
+	ob.add(t, state.OutboxEvent{ID: "ev-1", Body: []byte(body)})
 	var res results
 	client := newTestClient(t, srv.URL, ClientConfig{Headers: map[string]string{"Authorization": testToken, "X-Tenant": "acme"}})
 	startWorker(t, WorkerConfig{Outbox: ob, Client: client, Now: clock.Now, OnResult: res.add})
 
 	waitFor(t, "Done", func() bool {
 		var n int
-		ob.snapshot(func(f *fakeOutbox) { n = len(f.done) })
+		ob.snapshot(func(f *memOutbox) { n = len(f.done) })
 		return n == 1
 	})
 	got := <-reqs
@@ -114,9 +114,9 @@ func TestWorkerDeliversAndMarksDone(t *testing.T) {
 			t.Errorf("header %s = %q, want %q", k, v, want)
 		}
 	}
-	ob.snapshot(func(f *fakeOutbox) {
-		if f.done[0].Event.ID != "ev-1" || len(f.retries) != 0 || len(f.dead) != 0 || len(f.entries) != 0 {
-			t.Errorf("outbox: done %v retries %v dead %v left %d", f.done, f.retries, f.dead, len(f.entries))
+	ob.snapshot(func(f *memOutbox) {
+		if f.done[0].Event.ID != "ev-1" || len(f.retries) != 0 || len(f.deadLetters(t)) != 0 || f.length(t) != 0 {
+			t.Errorf("outbox: done %v retries %v dead %v left %d", f.done, f.retries, f.deadLetters(t), f.length(t))
 		}
 	})
 	if r := res.list(); !slices.Equal(r, []string{ResultDelivered}) {
@@ -139,8 +139,8 @@ func TestWorkerRetriesThenDelivers(t *testing.T) {
 
 	clock := newTestClock()
 	start := clock.Now()
-	ob := newFakeOutbox(clock.Now)
-	ob.add(state.OutboxEvent{ID: "ev-2", Body: []byte(`{}`)})
+	ob := newMemOutbox(clock.Now)
+	ob.add(t, state.OutboxEvent{ID: "ev-2", Body: []byte(`{}`)})
 	var res results
 	startWorker(t, WorkerConfig{
 		Outbox: ob, Client: newTestClient(t, srv.URL, ClientConfig{}), Now: clock.Now, OnResult: res.add,
@@ -149,10 +149,10 @@ func TestWorkerRetriesThenDelivers(t *testing.T) {
 
 	waitFor(t, "Retry", func() bool {
 		var n int
-		ob.snapshot(func(f *fakeOutbox) { n = len(f.retries) })
+		ob.snapshot(func(f *memOutbox) { n = len(f.retries) })
 		return n == 1
 	})
-	ob.snapshot(func(f *fakeOutbox) {
+	ob.snapshot(func(f *memOutbox) {
 		r := f.retries[0]
 		if !r.at.Equal(start.Add(time.Second)) {
 			t.Errorf("retry at %s, want now+1s", r.at)
@@ -165,12 +165,12 @@ func TestWorkerRetriesThenDelivers(t *testing.T) {
 	clock.Advance(time.Second)
 	waitFor(t, "Done", func() bool {
 		var n int
-		ob.snapshot(func(f *fakeOutbox) { n = len(f.done) })
+		ob.snapshot(func(f *memOutbox) { n = len(f.done) })
 		return n == 1
 	})
-	ob.snapshot(func(f *fakeOutbox) {
-		if f.done[0].Attempts != 1 || len(f.dead) != 0 {
-			t.Errorf("done %+v, dead %v", f.done[0], f.dead)
+	ob.snapshot(func(f *memOutbox) {
+		if f.done[0].Attempts != 1 || len(f.deadLetters(t)) != 0 {
+			t.Errorf("done %+v, dead %v", f.done[0], f.deadLetters(t))
 		}
 	})
 	if n := calls.Load(); n != 2 {
@@ -192,8 +192,8 @@ func TestWorkerHonoursRetryAfter(t *testing.T) {
 	defer srv.Close()
 
 	clock := newTestClock()
-	ob := newFakeOutbox(clock.Now)
-	ob.add(state.OutboxEvent{ID: "ev-3", Body: []byte(`{}`)})
+	ob := newMemOutbox(clock.Now)
+	ob.add(t, state.OutboxEvent{ID: "ev-3", Body: []byte(`{}`)})
 	startWorker(t, WorkerConfig{
 		Outbox: ob, Client: newTestClient(t, srv.URL, ClientConfig{}), Now: clock.Now,
 		Backoff: Backoff{First: time.Second, Jitter: fixedJitter},
@@ -201,10 +201,10 @@ func TestWorkerHonoursRetryAfter(t *testing.T) {
 
 	waitFor(t, "Retry", func() bool {
 		var n int
-		ob.snapshot(func(f *fakeOutbox) { n = len(f.retries) })
+		ob.snapshot(func(f *memOutbox) { n = len(f.retries) })
 		return n >= 1
 	})
-	ob.snapshot(func(f *fakeOutbox) {
+	ob.snapshot(func(f *memOutbox) {
 		r := f.retries[0]
 		if r.at.Before(clock.Now().Add(7 * time.Second)) {
 			t.Errorf("retry at %s, want at least now+7s (%s)", r.at, clock.Now().Add(7*time.Second))
@@ -225,21 +225,17 @@ func TestWorkerDeadOnPermanentFailure(t *testing.T) {
 	defer srv.Close()
 
 	clock := newTestClock()
-	ob := newFakeOutbox(clock.Now)
-	ob.add(state.OutboxEvent{ID: "ev-4", Body: []byte(`{"id":"ev-4"}`)})
+	ob := newMemOutbox(clock.Now)
+	ob.add(t, state.OutboxEvent{ID: "ev-4", Body: []byte(`{"id":"ev-4"}`)})
 	var res results
 	startWorker(t, WorkerConfig{
 		Outbox: ob, Now: clock.Now, OnResult: res.add,
 		Client: newTestClient(t, srv.URL, ClientConfig{Headers: map[string]string{"Authorization": testToken}}),
 	})
 
-	waitFor(t, "Dead", func() bool {
-		var n int
-		ob.snapshot(func(f *fakeOutbox) { n = len(f.dead) })
-		return n == 1
-	})
-	ob.snapshot(func(f *fakeOutbox) {
-		d := f.dead[0]
+	waitFor(t, "Dead", func() bool { return len(ob.deadLetters(t)) == 1 })
+	ob.snapshot(func(f *memOutbox) {
+		d := f.deadLetters(t)[0]
 		if !strings.Contains(d.LastError, "400") {
 			t.Errorf("last_error %q does not name the status", d.LastError)
 		}
@@ -270,31 +266,40 @@ func TestWorkerDeadAfterMaxAttempts(t *testing.T) {
 	defer srv.Close()
 
 	clock := newTestClock()
-	ob := newFakeOutbox(clock.Now)
-	ob.ignoreDue = true // hand retries out at once
-	ob.add(state.OutboxEvent{ID: "ev-5", Body: []byte(`{}`)})
+	ob := newMemOutbox(clock.Now)
+	ob.add(t, state.OutboxEvent{ID: "ev-5", Body: []byte(`{}`)})
 	var res results
 	startWorker(t, WorkerConfig{
 		Outbox: ob, Client: newTestClient(t, srv.URL, ClientConfig{}), Now: clock.Now, OnResult: res.add,
 		MaxAttempts: 3, Backoff: Backoff{First: time.Second, Jitter: fixedJitter},
 	})
 
-	waitFor(t, "Dead", func() bool {
-		var n int
-		ob.snapshot(func(f *fakeOutbox) { n = len(f.dead) })
-		return n == 1
-	})
-	ob.snapshot(func(f *fakeOutbox) {
+	// Each retry is handed out once the clock reaches its time.
+	for i := 1; i <= 2; i++ {
+		var at time.Time
+		waitFor(t, fmt.Sprintf("Retry %d", i), func() bool {
+			var n int
+			ob.snapshot(func(f *memOutbox) {
+				if n = len(f.retries); n >= i {
+					at = f.retries[i-1].at
+				}
+			})
+			return n >= i
+		})
+		clock.Advance(at.Sub(clock.Now()))
+	}
+	waitFor(t, "Dead", func() bool { return len(ob.deadLetters(t)) == 1 })
+	ob.snapshot(func(f *memOutbox) {
 		if len(f.retries) != 2 {
 			t.Fatalf("retries = %d, want 2", len(f.retries))
 		}
 		// Backoff doubles: 1s after the first attempt, 2s after the second.
 		for i, want := range []time.Duration{time.Second, 2 * time.Second} {
-			if got := f.retries[i].at.Sub(clock.Now()); got != want {
+			if got := f.retries[i].at.Sub(f.retries[i].now); got != want {
 				t.Errorf("retry %d waits %s, want %s", i+1, got, want)
 			}
 		}
-		if d := f.dead[0]; d.Attempts != 3 || !strings.Contains(d.LastError, "500") {
+		if d := f.deadLetters(t)[0]; d.Attempts != 3 || !strings.Contains(d.LastError, "500") {
 			t.Errorf("dead letter %+v", d)
 		}
 	})
@@ -311,8 +316,8 @@ func TestWorkerNetworkErrorRetries(t *testing.T) {
 	srv.Close() // nothing listens there any more
 
 	clock := newTestClock()
-	ob := newFakeOutbox(clock.Now)
-	ob.add(state.OutboxEvent{ID: "ev-6", Body: []byte(`{}`)})
+	ob := newMemOutbox(clock.Now)
+	ob.add(t, state.OutboxEvent{ID: "ev-6", Body: []byte(`{}`)})
 	var res results
 	startWorker(t, WorkerConfig{
 		Outbox: ob, Client: newTestClient(t, srv.URL, ClientConfig{}), Now: clock.Now, OnResult: res.add,
@@ -320,15 +325,15 @@ func TestWorkerNetworkErrorRetries(t *testing.T) {
 
 	waitFor(t, "Retry", func() bool {
 		var n int
-		ob.snapshot(func(f *fakeOutbox) { n = len(f.retries) })
+		ob.snapshot(func(f *memOutbox) { n = len(f.retries) })
 		return n == 1
 	})
-	ob.snapshot(func(f *fakeOutbox) {
+	ob.snapshot(func(f *memOutbox) {
 		if r := f.retries[0]; !strings.Contains(r.lastErr, "unreachable") || !r.at.After(clock.Now()) {
 			t.Errorf("retry %+v", r)
 		}
-		if len(f.dead) != 0 {
-			t.Errorf("dead = %v", f.dead)
+		if len(f.deadLetters(t)) != 0 {
+			t.Errorf("dead = %v", f.deadLetters(t))
 		}
 	})
 	if r := res.list(); !slices.Equal(r, []string{ResultRetry}) {
@@ -343,18 +348,18 @@ func (f funcDeliverer) Deliver(ctx context.Context, ev state.OutboxEvent) error 
 
 func TestWorkerPlainErrorIsRetryable(t *testing.T) {
 	clock := newTestClock()
-	ob := newFakeOutbox(clock.Now)
-	ob.add(state.OutboxEvent{ID: "ev-7"})
+	ob := newMemOutbox(clock.Now)
+	ob.add(t, state.OutboxEvent{ID: "ev-7"})
 	startWorker(t, WorkerConfig{
 		Outbox: ob, Now: clock.Now,
 		Client: funcDeliverer(func(context.Context, state.OutboxEvent) error { return errors.New("queue full") }),
 	})
 	waitFor(t, "Retry", func() bool {
 		var n int
-		ob.snapshot(func(f *fakeOutbox) { n = len(f.retries) })
+		ob.snapshot(func(f *memOutbox) { n = len(f.retries) })
 		return n == 1
 	})
-	ob.snapshot(func(f *fakeOutbox) {
+	ob.snapshot(func(f *memOutbox) {
 		if f.retries[0].lastErr != "queue full" {
 			t.Errorf("last error %q", f.retries[0].lastErr)
 		}
@@ -363,12 +368,12 @@ func TestWorkerPlainErrorIsRetryable(t *testing.T) {
 
 func TestWorkerStopsOnCancel(t *testing.T) {
 	t.Run("idle", func(t *testing.T) {
-		ob := newFakeOutbox(time.Now)
+		ob := newMemOutbox(newTestClock().Now)
 		stop := startWorker(t, WorkerConfig{Outbox: ob, Client: funcDeliverer(func(context.Context, state.OutboxEvent) error { return nil }),
 			Block: time.Hour})
 		waitFor(t, "a read", func() bool {
 			var n int
-			ob.snapshot(func(f *fakeOutbox) { n = f.nextCalls })
+			ob.snapshot(func(f *memOutbox) { n = f.nextCalls })
 			return n > 0
 		})
 		stop() // fails the test if Run does not return
@@ -387,28 +392,40 @@ func TestWorkerStopsOnCancel(t *testing.T) {
 		}))
 		defer srv.Close()
 		defer close(quit)
-		ob := newFakeOutbox(time.Now)
-		ob.add(state.OutboxEvent{ID: "ev-8", Body: []byte(`{}`)})
+		clock := newTestClock()
+		ob := newMemOutbox(clock.Now)
+		ob.add(t, state.OutboxEvent{ID: "ev-8", Body: []byte(`{}`)})
 		var res results
 		stop := startWorker(t, WorkerConfig{Outbox: ob, Client: newTestClient(t, srv.URL, ClientConfig{}), OnResult: res.add})
 		<-arrived
 		stop()
-		ob.snapshot(func(f *fakeOutbox) {
-			if len(f.done)+len(f.retries)+len(f.dead) != 0 {
-				t.Errorf("recorded an outcome for an abandoned attempt: done %v retries %v dead %v", f.done, f.retries, f.dead)
-			}
-			if len(f.entries) != 1 || f.entries[0].owner != "test-consumer" {
-				t.Errorf("the event should stay pending for reclaim: %+v", f.entries)
+		ob.snapshot(func(f *memOutbox) {
+			if len(f.done)+len(f.retries)+len(f.deadLetters(t)) != 0 {
+				t.Errorf("recorded an outcome for an abandoned attempt: done %v retries %v dead %v", f.done, f.retries, f.deadLetters(t))
 			}
 		})
+		// The event stays handed out (to test-consumer, the only taker):
+		// still in the outbox, not handed out again before its claim is
+		// reclaimAfter old on the outbox clock, then reclaimed as it was.
+		const reclaimAfter = time.Minute
+		ctx := context.Background()
+		early, err := ob.Memory.Next(ctx, "other-consumer", 1, 0, reclaimAfter)
+		if n := ob.length(t); n != 1 || err != nil || len(early) != 0 {
+			t.Errorf("the event should stay pending for reclaim: length %d, handed out %+v (%v)", n, early, err)
+		}
+		clock.Advance(reclaimAfter)
+		late, err := ob.Memory.Next(ctx, "other-consumer", 1, 0, reclaimAfter)
+		if err != nil || len(late) != 1 || late[0].Event.ID != "ev-8" || late[0].Attempts != 0 {
+			t.Errorf("the event should stay pending for reclaim: reclaimed %+v (%v)", late, err)
+		}
 		if r := res.list(); len(r) != 0 {
 			t.Errorf("results = %v", r)
 		}
 	})
 
 	t.Run("finished attempt is still recorded", func(t *testing.T) {
-		ob := newFakeOutbox(time.Now)
-		ob.add(state.OutboxEvent{ID: "ev-9"})
+		ob := newMemOutbox(newTestClock().Now)
+		ob.add(t, state.OutboxEvent{ID: "ev-9"})
 		var stop func()
 		ready := make(chan struct{})
 		stop = startWorker(t, WorkerConfig{Outbox: ob, Client: funcDeliverer(func(ctx context.Context, _ state.OutboxEvent) error {
@@ -420,7 +437,7 @@ func TestWorkerStopsOnCancel(t *testing.T) {
 		close(ready)
 		waitFor(t, "Done", func() bool {
 			var n int
-			ob.snapshot(func(f *fakeOutbox) { n = len(f.done) })
+			ob.snapshot(func(f *memOutbox) { n = len(f.done) })
 			return n == 1
 		})
 	})
@@ -444,9 +461,9 @@ func TestWorkerConcurrencyBound(t *testing.T) {
 	}))
 	defer srv.Close()
 
-	ob := newFakeOutbox(time.Now)
+	ob := newMemOutbox(newTestClock().Now)
 	for i := range events {
-		ob.add(state.OutboxEvent{ID: fmt.Sprintf("ev-%02d", i), Body: []byte(`{}`)})
+		ob.add(t, state.OutboxEvent{ID: fmt.Sprintf("ev-%02d", i), Body: []byte(`{}`)})
 	}
 	startWorker(t, WorkerConfig{Outbox: ob, Client: newTestClient(t, srv.URL, ClientConfig{}), Concurrency: limit, Batch: 16})
 
@@ -458,13 +475,13 @@ func TestWorkerConcurrencyBound(t *testing.T) {
 	close(gate)
 	waitFor(t, "all Done", func() bool {
 		var n int
-		ob.snapshot(func(f *fakeOutbox) { n = len(f.done) })
+		ob.snapshot(func(f *memOutbox) { n = len(f.done) })
 		return n == events
 	})
 	if p := peak.Load(); p > limit {
 		t.Errorf("peak concurrency %d, want at most %d", p, limit)
 	}
-	ob.snapshot(func(f *fakeOutbox) {
+	ob.snapshot(func(f *memOutbox) {
 		if f.maxAsked > limit {
 			t.Errorf("asked the outbox for %d events with only %d slots", f.maxAsked, limit)
 		}
@@ -478,9 +495,9 @@ func TestWorkerRecoversFromOutboxFailure(t *testing.T) {
 	defer srv.Close()
 
 	core, logs := observer.New(zapcore.InfoLevel)
-	ob := newFakeOutbox(time.Now)
+	ob := newMemOutbox(newTestClock().Now)
 	ob.setFail(true)
-	ob.add(state.OutboxEvent{ID: "ev-10", Body: []byte(`{}`)})
+	ob.add(t, state.OutboxEvent{ID: "ev-10", Body: []byte(`{}`)})
 	startWorker(t, WorkerConfig{
 		Outbox: ob, Client: newTestClient(t, srv.URL, ClientConfig{}), Logger: zap.New(core),
 		StoreBackoff: Backoff{First: time.Millisecond, Max: 5 * time.Millisecond},
@@ -488,13 +505,13 @@ func TestWorkerRecoversFromOutboxFailure(t *testing.T) {
 
 	waitFor(t, "several failed reads", func() bool {
 		var n int
-		ob.snapshot(func(f *fakeOutbox) { n = f.nextCalls })
+		ob.snapshot(func(f *memOutbox) { n = f.nextCalls })
 		return n >= 4
 	})
 	ob.setFail(false)
 	waitFor(t, "Done", func() bool {
 		var n int
-		ob.snapshot(func(f *fakeOutbox) { n = len(f.done) })
+		ob.snapshot(func(f *memOutbox) { n = len(f.done) })
 		return n == 1
 	})
 	// The outage is logged once, not once per read, and the recovery too.
@@ -512,7 +529,7 @@ func TestWorkerRecoversFromOutboxFailure(t *testing.T) {
 }
 
 func TestNewWorkerDefaults(t *testing.T) {
-	ob := newFakeOutbox(time.Now)
+	ob := newMemOutbox(newTestClock().Now)
 	if _, err := NewWorker(WorkerConfig{Client: funcDeliverer(nil)}); err == nil {
 		t.Error("NewWorker accepted no outbox")
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hookgate/caddy-hookgate/integrations"
+	"github.com/hookgate/caddy-hookgate/vendorapi"
 	"github.com/hookgate/caddy-hookgate/verifiers"
 )
 
@@ -239,18 +240,20 @@ func runSendTest(c *cobra.Command, args []string) error {
 	return nil
 }
 
-// sendTestRequest builds the signed sample delivery of vendor to target.
+// sendTestRequest builds the signed sample delivery of vendor to target:
+// the sample vendor's package registered (vendorapi.SampleOf), a fresh
+// delivery id in place of its placeholder, signed under scheme.
 func sendTestRequest(vendor integrations.Vendor, scheme integrations.Scheme, secret []byte, target string, now time.Time) (*http.Request, error) {
-	sample, ok := sendTestSamples[vendor]
+	sample, ok := vendorapi.SampleOf(vendor)
 	if !ok {
-		return nil, fmt.Errorf("no sample delivery for vendor %q", vendor)
+		return nil, fmt.Errorf("no send-test sample is registered for vendor %q", vendor)
 	}
 	var n [4]byte
 	if _, err := rand.Read(n[:]); err != nil {
 		return nil, err
 	}
 	delivery := strconv.FormatUint(uint64(binary.BigEndian.Uint32(n[:])%900000000+100000000), 10)
-	body := []byte(strings.ReplaceAll(sample.body, "{delivery}", delivery))
+	body := []byte(strings.ReplaceAll(sample.Body, vendorapi.DeliveryPlaceholder, delivery))
 	h, query, err := verifiers.Sign(vendor, scheme, secret, body, now, "")
 	if err != nil {
 		return nil, fmt.Errorf("signing for %s/%s: %w", vendor, scheme, err)
@@ -270,8 +273,8 @@ func sendTestRequest(vendor integrations.Vendor, scheme integrations.Scheme, sec
 	for k, vs := range h {
 		req.Header[k] = vs
 	}
-	for k, v := range sample.headers {
-		req.Header.Set(k, strings.ReplaceAll(v, "{delivery}", delivery))
+	for k, v := range sample.Headers {
+		req.Header.Set(k, strings.ReplaceAll(v, vendorapi.DeliveryPlaceholder, delivery))
 	}
 	req.Header.Set("Content-Type", "application/json")
 	return req, nil

@@ -11,17 +11,17 @@ import (
 	"github.com/hookgate/caddy-hookgate/verifiers"
 )
 
-// TestSendTestSamples: each vendor's send-test delivery verifies under
-// every scheme of the vendor and normalizes without error, so it reaches
-// the next handler instead of a 400.
+// TestSendTestSamples: each registered vendor's send-test delivery (the
+// sample its package registered with vendorapi) verifies under every
+// scheme of the vendor and normalizes without error, so it reaches the
+// next handler instead of a 400.
 func TestSendTestSamples(t *testing.T) {
 	now := time.Now()
+	if len(integrations.Vendors()) == 0 {
+		t.Fatal("no vendor registered")
+	}
 	for _, v := range integrations.Vendors() {
-		for _, s := range []integrations.Scheme{integrations.SchemeHMAC, integrations.SchemeHMACSHA1, integrations.SchemeToken,
-			integrations.SchemeSigning, integrations.SchemeBearer, integrations.SchemeBasic} {
-			if !v.Supports(s) {
-				continue
-			}
+		for _, s := range v.Schemes() {
 			secret, err := integrations.NewSecret(v, s)
 			if err != nil {
 				t.Fatal(err)
@@ -45,5 +45,14 @@ func TestSendTestSamples(t *testing.T) {
 				t.Errorf("%s: sample does not normalize: %v", v, err)
 			}
 		}
+	}
+}
+
+// TestSendTestWithoutSample: a vendor that registered no sample is refused
+// with an error saying so, before anything is signed or sent.
+func TestSendTestWithoutSample(t *testing.T) {
+	_, err := sendTestRequest("svn", integrations.SchemeHMAC, []byte("s"), "http://127.0.0.1:1/webhooks/ci/svn/x", time.Now())
+	if err == nil || !strings.Contains(err.Error(), "no send-test sample") || !strings.Contains(err.Error(), `"svn"`) {
+		t.Fatalf("err = %v, want the missing sample named", err)
 	}
 }

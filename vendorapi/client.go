@@ -24,9 +24,11 @@ const (
 	// maxExcerpt bounds the part of a vendor's error body quoted in an
 	// APIError, after scrubbing.
 	maxExcerpt = 300
-	// maxPages bounds how many pages of hooks a listing follows.
-	maxPages = 50
 )
+
+// MaxPages bounds how many pages of hooks a vendor's listing follows; past
+// it, a listing answers Session.TooManyPages.
+const MaxPages = 50
 
 // APIError is a vendor API call that did not answer 2xx, or whose answer
 // could not be read. Excerpt is a short piece of the vendor's answer with the
@@ -52,23 +54,30 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
-// session is one Register or SendTest call's access to one vendor API.
-type session struct {
+// Session is one Register or SendTest call's access to one vendor API, as
+// a vendor's Spec.Register and Spec.SendTest get it: the record, its
+// api_url as the base of Endpoint, and Do, which authorizes each request
+// (Spec.Authorize), bounds and decodes the answer, and turns a failure
+// into an *APIError scrubbed of the webhook secrets and the API token. Its
+// client refuses redirects off the api_url's origin. A Session is used by
+// one goroutine.
+type Session struct {
 	c      *http.Client
 	rec    integrations.Record
 	base   *url.URL
-	auth   func(*http.Request)
+	auth   func(*http.Request, integrations.Record)
+	refuse func(int, http.Header) string
 	redact []string // values scrubbed from excerpts, longest first
 }
 
 // newSession checks the record's API settings and prepares the client.
-func newSession(c *http.Client, rec integrations.Record, api vendorAPI) (*session, error) {
+func newSession(c *http.Client, rec integrations.Record, spec Spec) (*Session, error) {
 	if c == nil {
 		c = http.DefaultClient
 	}
 	raw := strings.TrimSpace(rec.APIURL)
 	if raw == "" {
-		raw = api.defaultURL
+		raw = spec.DefaultURL
 	}
 	if raw == "" {
 		return nil, fmt.Errorf("vendorapi: %s: %w: api_url (integration %s)", rec.Vendor, ErrMissingSetting, rec.ID)
@@ -82,12 +91,14 @@ func newSession(c *http.Client, rec integrations.Record, api vendorAPI) (*sessio
 	if rec.APIToken == "" {
 		return nil, fmt.Errorf("vendorapi: %s: %w: api_token (integration %s)", rec.Vendor, ErrMissingSetting, rec.ID)
 	}
-	if api.target != "" && strings.TrimSpace(rec.Target) == "" {
-		return nil, fmt.Errorf("vendorapi: %s: %w: target, the %s (integration %s)", rec.Vendor, ErrMissingSetting, api.target, rec.ID)
+	if spec.Target != "" && strings.TrimSpace(rec.Target) == "" {
+		return nil, fmt.Errorf("vendorapi: %s: %w: target, the %s (integration %s)", rec.Vendor, ErrMissingSetting, spec.Target, rec.ID)
 	}
-	s := &session{rec: rec, base: base}
+	s := &Session{rec: rec, base: base, auth: spec.Authorize, refuse: spec.Refuse}
+	if s.auth == nil {
+		s.auth = authorizeBasicOrBearer
+	}
 	s.c = s.guarded(c)
-	s.auth = s.authFor(rec)
 	s.addSecret(rec.APIToken)
 	s.addSecret(rec.Secret)
 	s.addSecret(rec.PreviousSecret)
@@ -102,11 +113,11 @@ func newSession(c *http.Client, rec integrations.Record, api vendorAPI) (*sessio
 // Go drops Authorization on a cross-host redirect, but not GitLab's
 // PRIVATE-TOKEN, and a 307/308 would resend the hook's secret in the body.
 // The caller's own redirect policy still applies on top.
-func (s *session) guarded(c *http.Client) *http.Client {
+func (s *Session) guarded(c *http.Client) *http.Client {
 	cc := *c
 	own := c.CheckRedirect
 	cc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		if !s.sameOrigin(req.URL) {
+		if !s.SameOrigin(req.URL) {
 			return errors.New("redirect away from api_url's origin refused")
 		}
 		if own != nil {
@@ -120,32 +131,19 @@ func (s *session) guarded(c *http.Client) *http.Client {
 	return &cc
 }
 
-// authFor returns how requests to rec's vendor authenticate.
-func (s *session) authFor(rec integrations.Record) func(*http.Request) {
-	token, user := rec.APIToken, rec.APIUser
-	switch rec.Vendor {
-	case integrations.GitHub:
-		return func(r *http.Request) {
-			r.Header.Set("Authorization", "Bearer "+token)
-			r.Header.Set("Accept", "application/vnd.github+json")
-			r.Header.Set("X-GitHub-Api-Version", "2022-11-28")
-		}
-	case integrations.GitLab:
-		return func(r *http.Request) { r.Header.Set("PRIVATE-TOKEN", token) }
-	case integrations.AzureDevOps:
-		// A personal access token goes as the password with an empty user.
-		return func(r *http.Request) { r.SetBasicAuth("", token) }
-	default: // Bitbucket, Jira: Basic with a user, else a bearer token.
-		if user != "" {
-			return func(r *http.Request) { r.SetBasicAuth(user, token) }
-		}
-		return func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+token) }
-	}
+// Record is the integration record the call is for.
+func (s *Session) Record() integrations.Record { return s.rec }
+
+// TrimBasePath removes suffix from the end of the api_url's path, for a
+// vendor whose operators may write its API prefix into api_url (GitLab's
+// /api/v4) while its paths are built from the instance's root.
+func (s *Session) TrimBasePath(suffix string) {
+	s.base.Path = strings.TrimSuffix(s.base.Path, suffix)
 }
 
 // addSecret adds v, and its URL- and JSON-escaped forms, to what excerpts
 // are scrubbed of.
-func (s *session) addSecret(v string) {
+func (s *Session) addSecret(v string) {
 	if v == "" {
 		return
 	}
@@ -170,9 +168,10 @@ func (s *session) addSecret(v string) {
 	}
 }
 
-// endpoint is the base URL with path elements appended. Elements are
-// escaped one by one, so "group/project" stays one element (group%2Fproject).
-func (s *session) endpoint(query url.Values, elems ...string) *url.URL {
+// Endpoint is the api_url with path elements appended and query as its
+// query. Elements are escaped one by one, so "group/project" stays one
+// element (group%2Fproject).
+func (s *Session) Endpoint(query url.Values, elems ...string) *url.URL {
 	u := *s.base
 	raw := u.EscapedPath()
 	for _, e := range elems {
@@ -187,16 +186,19 @@ func (s *session) endpoint(query url.Values, elems ...string) *url.URL {
 	return &u
 }
 
-// sameOrigin reports whether u may receive the API token: only the api_url's
+// SameOrigin reports whether u may receive the API token: only the api_url's
 // own scheme and host do, so a pagination link cannot send it elsewhere.
-func (s *session) sameOrigin(u *url.URL) bool {
+// A vendor following a next-page URL from an answer must check it.
+func (s *Session) SameOrigin(u *url.URL) bool {
 	return u.Scheme == s.base.Scheme && strings.EqualFold(u.Host, s.base.Host) && u.User == nil
 }
 
-// do sends one API request. in, when not nil, is sent as JSON; a 2xx
-// answer is decoded into out when out is not nil. It returns the answer's
-// headers for pagination.
-func (s *session) do(ctx context.Context, op, method string, u *url.URL, in, out any) (http.Header, error) {
+// Do sends one API request; op names it in errors ("create hook"). in,
+// when not nil, is sent as JSON; a 2xx answer is decoded into out when out
+// is not nil. It returns the answer's headers for pagination. A non-2xx
+// answer, or one Spec.Refuse refuses, is an *APIError; a failed round trip
+// keeps its cause for errors.Is but not the URL.
+func (s *Session) Do(ctx context.Context, op, method string, u *url.URL, in, out any) (http.Header, error) {
 	var body io.Reader
 	if in != nil {
 		b, err := json.Marshal(in)
@@ -216,7 +218,7 @@ func (s *session) do(ctx context.Context, op, method string, u *url.URL, in, out
 		req.Header.Set("Accept", "application/json")
 	}
 	req.Header.Set("User-Agent", "hookgate")
-	s.auth(req)
+	s.auth(req, s.rec)
 	resp, err := s.c.Do(req)
 	if err != nil {
 		return nil, s.transportError(op, err)
@@ -229,9 +231,10 @@ func (s *session) do(ctx context.Context, op, method string, u *url.URL, in, out
 	if len(data) > maxResponse {
 		return nil, &APIError{Vendor: s.rec.Vendor, Op: op, Status: resp.StatusCode, Excerpt: "answer larger than 8 MiB"}
 	}
-	if resp.StatusCode == http.StatusNonAuthoritativeInfo && s.rec.Vendor == integrations.AzureDevOps {
-		// Azure DevOps answers a rejected token with 203 and a sign-in page.
-		return nil, &APIError{Vendor: s.rec.Vendor, Op: op, Status: resp.StatusCode, Excerpt: "a sign-in page: the api_token was not accepted"}
+	if s.refuse != nil {
+		if reason := s.refuse(resp.StatusCode, resp.Header); reason != "" {
+			return nil, &APIError{Vendor: s.rec.Vendor, Op: op, Status: resp.StatusCode, Excerpt: reason}
+		}
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return nil, &APIError{Vendor: s.rec.Vendor, Op: op, Status: resp.StatusCode, Excerpt: s.excerpt(data)}
@@ -247,7 +250,7 @@ func (s *session) do(ctx context.Context, op, method string, u *url.URL, in, out
 // transportError reports a failed round trip without the request URL (it
 // could carry a target the operator considers private, and url.Error quotes
 // it whole) but keeps the cause, so errors.Is(err, context.Canceled) works.
-func (s *session) transportError(op string, err error) error {
+func (s *Session) transportError(op string, err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err
@@ -269,7 +272,7 @@ func (e *transportErr) Unwrap() error { return e.cause }
 var tokenParam = regexp.MustCompile(`(?i)(token=)[^&\s"'<>\\]+`)
 
 // scrub removes secrets from s.
-func (s *session) scrub(text string) string {
+func (s *Session) scrub(text string) string {
 	for _, v := range s.redact {
 		text = strings.ReplaceAll(text, v, "[redacted]")
 	}
@@ -277,7 +280,7 @@ func (s *session) scrub(text string) string {
 }
 
 // excerpt is a short, single-line, scrubbed piece of a vendor's answer.
-func (s *session) excerpt(data []byte) string {
+func (s *Session) excerpt(data []byte) string {
 	// Scrub the whole answer first, so neither the whitespace folding below
 	// nor the cut can leave part of a secret behind.
 	text := strings.Map(func(r rune) rune {
@@ -295,4 +298,55 @@ func (s *session) excerpt(data []byte) string {
 		text = text[:cut] + "…"
 	}
 	return text
+}
+
+// BadAnswer is the *APIError for a 2xx answer op cannot use, e.g. "answer
+// has no hook id". excerpt must not carry a secret.
+func (s *Session) BadAnswer(op, excerpt string) error {
+	return &APIError{Vendor: s.rec.Vendor, Op: op, Excerpt: excerpt}
+}
+
+// NextLink returns the rel="next" target of an RFC 8288 Link header (GitHub,
+// GitLab), or nil on the last page. A next page off the API's own origin is
+// an error: following it would send the token elsewhere, and stopping there
+// could miss hookgate's hook and add a second one.
+func (s *Session) NextLink(h http.Header, op string) (*url.URL, error) {
+	for _, v := range h.Values("Link") {
+		for _, part := range strings.Split(v, ",") {
+			target, params, ok := strings.Cut(strings.TrimSpace(part), ";")
+			if !ok || !strings.HasPrefix(target, "<") || !strings.HasSuffix(target, ">") {
+				continue
+			}
+			next := false
+			for _, p := range strings.Split(params, ";") {
+				k, val, _ := strings.Cut(strings.TrimSpace(p), "=")
+				if strings.EqualFold(k, "rel") {
+					for _, rel := range strings.Fields(strings.Trim(val, `"`)) {
+						next = next || strings.EqualFold(rel, "next")
+					}
+				}
+			}
+			if !next {
+				continue
+			}
+			u, err := url.Parse(target[1 : len(target)-1])
+			if err != nil || !s.SameOrigin(u) {
+				return nil, s.OffOrigin(op)
+			}
+			return u, nil
+		}
+	}
+	return nil, nil
+}
+
+// OffOrigin is the *APIError for a next page op was pointed at off the
+// api_url's origin: a listing must stop there with this error.
+func (s *Session) OffOrigin(op string) error {
+	return &APIError{Vendor: s.rec.Vendor, Op: op, Excerpt: "next page link is not on api_url's origin"}
+}
+
+// TooManyPages is the *APIError for a listing that still had pages after
+// MaxPages.
+func (s *Session) TooManyPages(op string) error {
+	return &APIError{Vendor: s.rec.Vendor, Op: op, Excerpt: fmt.Sprintf("more than %d pages of hooks", MaxPages)}
 }

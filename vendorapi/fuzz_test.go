@@ -1,4 +1,4 @@
-package vendorapi
+package vendorapi_test
 
 import (
 	"net/http"
@@ -8,19 +8,20 @@ import (
 	"unicode/utf8"
 
 	"github.com/hookgate/caddy-hookgate/integrations"
+	"github.com/hookgate/caddy-hookgate/internal/fakeapi"
+	"github.com/hookgate/caddy-hookgate/vendorapi"
 )
 
 // Vendor answers are not trusted to be well-formed: whatever an error body
 // holds, its excerpt stays short, on one line, and free of the secret.
 func FuzzExcerpt(f *testing.F) {
-	for _, s := range []string{`{"message":"Bad credentials"}`, "<html>\n" + testSecret + "</html>", "token=abc&x", strings.Repeat(" ", 400) + testSecret} {
+	for _, s := range []string{`{"message":"Bad credentials"}`, "<html>\n" + fakeapi.Secret + "</html>", "token=abc&x", strings.Repeat(" ", 400) + fakeapi.Secret} {
 		f.Add([]byte(s))
 	}
-	s := &session{rec: integrations.Record{Vendor: integrations.GitHub}}
-	s.addSecret(testSecret)
+	s := vendorapi.NewTestSession(integrations.Record{Vendor: integrations.GitHub}, nil, fakeapi.Secret)
 	f.Fuzz(func(t *testing.T, body []byte) {
-		got := s.excerpt(body)
-		if strings.Contains(got, testSecret) || strings.ContainsAny(got, "\n\r\t") || len(got) > maxExcerpt+len("…") || !utf8.ValidString(got) {
+		got := s.Excerpt(body)
+		if strings.Contains(got, fakeapi.Secret) || strings.ContainsAny(got, "\n\r\t") || len(got) > vendorapi.MaxExcerpt+len("…") || !utf8.ValidString(got) {
 			t.Fatalf("excerpt %q", got)
 		}
 	})
@@ -37,9 +38,9 @@ func FuzzNextLink(f *testing.F) {
 		f.Add(s)
 	}
 	base, _ := url.Parse("https://api.github.com")
-	s := &session{rec: integrations.Record{Vendor: integrations.GitHub}, base: base}
+	s := vendorapi.NewTestSession(integrations.Record{Vendor: integrations.GitHub}, base)
 	f.Fuzz(func(t *testing.T, link string) {
-		u, err := s.nextLink(http.Header{"Link": {link}}, "list hooks")
+		u, err := s.NextLink(http.Header{"Link": {link}}, "list hooks")
 		if u != nil && (err != nil || u.Scheme != "https" || !strings.EqualFold(u.Host, "api.github.com") || u.User != nil) {
 			t.Fatalf("nextLink(%q) = %v, %v", link, u, err)
 		}

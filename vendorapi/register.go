@@ -53,49 +53,21 @@ var (
 	ErrBadSetting = errors.New("bad setting")
 )
 
-// vendorAPI is one vendor's hook API: one row per vendor, the code in the
-// vendor's file. A vendor without a row has no hook API.
-type vendorAPI struct {
-	// defaultURL is used when the record has no api_url; "" makes it
-	// required.
-	defaultURL string
-	// target describes the record's target for error messages; "" means
-	// the vendor takes none (Jira hooks are site-wide).
-	target string
-	// register creates or updates the hook.
-	register func(ctx context.Context, s *session, hook Hook) (Result, error)
-	// sendTest asks for a test delivery; nil when the vendor cannot.
-	sendTest func(ctx context.Context, s *session, hookID string) error
-}
-
-var vendorAPIs = map[integrations.Vendor]vendorAPI{
-	integrations.GitHub:      {defaultURL: "https://api.github.com", target: "owner/repo", register: registerGitHub, sendTest: testGitHub},
-	integrations.GitLab:      {defaultURL: "https://gitlab.com", target: "project path or id", register: registerGitLab, sendTest: testGitLab},
-	integrations.Bitbucket:   {defaultURL: "https://api.bitbucket.org", target: "workspace/repo", register: registerBitbucket},
-	integrations.Jira:        {register: registerJira},
-	integrations.AzureDevOps: {target: "project", register: registerAzureDevOps},
-}
-
-// HasAPI reports whether Register can create v's hook through an API.
-func HasAPI(v integrations.Vendor) bool {
-	_, ok := vendorAPIs[v]
-	return ok
-}
-
 // Register creates hookgate's hook on the vendor for rec (rec.APIURL,
 // APIUser, APIToken, Target), or updates it if one pointing at the same
 // receiver URL already exists: calling it again never adds a second hook,
 // and hooks pointing elsewhere are left alone. The update also brings the
 // vendor's copy of the secret up to date after a rotation.
 //
-// For vendors without a hook API it answers Result{Registered: false,
+// How is the vendor's own: its package's Spec.Register. For vendors
+// without a hook API it answers Result{Registered: false,
 // ManualSteps: ManualSteps(rec, hook.URL)} and no error. Vendor API failures
 // come back as *APIError (status and a scrubbed excerpt of the vendor's
 // answer); neither the secret nor the API token is ever part of an error.
 // c nil means http.DefaultClient.
 func Register(ctx context.Context, c *http.Client, rec integrations.Record, hook Hook) (Result, error) {
-	api, ok := vendorAPIs[rec.Vendor]
-	if !ok {
+	spec := specs[rec.Vendor]
+	if spec.Register == nil {
 		if !rec.Vendor.Known() {
 			return Result{}, fmt.Errorf("vendorapi: %w: unknown vendor %q", ErrBadSetting, rec.Vendor)
 		}
@@ -104,31 +76,30 @@ func Register(ctx context.Context, c *http.Client, rec integrations.Record, hook
 	if err := checkHook(rec, hook); err != nil {
 		return Result{}, err
 	}
-	s, err := newSession(c, rec, api)
+	s, err := newSession(c, rec, spec)
 	if err != nil {
 		return Result{}, err
 	}
 	s.addSecret(hook.Secret)
-	return api.register(ctx, s, hook)
+	return spec.Register(ctx, s, hook)
 }
 
-// SendTest asks the vendor to send a test delivery to hook hookID: GitHub
-// POST /repos/{owner}/{repo}/hooks/{id}/pings, GitLab POST
-// /projects/{id}/hooks/{hook_id}/test/push_events. For other vendors it
-// answers (false, nil): they have no such API.
+// SendTest asks the vendor to send a test delivery to hook hookID, through
+// its package's Spec.SendTest (GitHub pings the hook, GitLab tests its push
+// events). For vendors without such an API it answers (false, nil).
 func SendTest(ctx context.Context, c *http.Client, rec integrations.Record, hookID string) (sent bool, err error) {
-	api, ok := vendorAPIs[rec.Vendor]
-	if !ok || api.sendTest == nil {
+	spec := specs[rec.Vendor]
+	if spec.SendTest == nil {
 		return false, nil
 	}
 	if strings.TrimSpace(hookID) == "" {
 		return false, fmt.Errorf("vendorapi: %s: %w: hook id", rec.Vendor, ErrMissingSetting)
 	}
-	s, err := newSession(c, rec, api)
+	s, err := newSession(c, rec, spec)
 	if err != nil {
 		return false, err
 	}
-	if err := api.sendTest(ctx, s, hookID); err != nil {
+	if err := spec.SendTest(ctx, s, hookID); err != nil {
 		return false, err
 	}
 	return true, nil
@@ -149,8 +120,10 @@ func checkHook(rec integrations.Record, hook Hook) error {
 	return nil
 }
 
-// splitTarget splits "a/b" into its two non-empty parts.
-func splitTarget(rec integrations.Record, what string) (string, string, error) {
+// SplitTarget splits rec's target "a/b" into its two non-empty parts; any
+// other form (one part, three, "." or "..") is an ErrBadSetting saying the
+// target must be what, e.g. "owner/repo".
+func SplitTarget(rec integrations.Record, what string) (string, string, error) {
 	a, b, ok := strings.Cut(strings.Trim(rec.Target, "/"), "/")
 	if !ok || a == "" || b == "" || strings.Contains(b, "/") || a == ".." || b == ".." || a == "." || b == "." {
 		return "", "", fmt.Errorf("vendorapi: %s: %w: target must be %s", rec.Vendor, ErrBadSetting, what)
@@ -158,10 +131,11 @@ func splitTarget(rec integrations.Record, what string) (string, string, error) {
 	return a, b, nil
 }
 
-// sameReceiver reports whether two hook URLs point at the same receiver:
+// SameReceiver reports whether two hook URLs point at the same receiver:
 // scheme and host compared case-insensitively, the path exactly, and a
-// `token` query parameter (Jira's token scheme) ignored.
-func sameReceiver(a, b string) bool {
+// `token` query parameter (Jira's token scheme) ignored. It is how a
+// vendor's Register recognises hookgate's existing hook.
+func SameReceiver(a, b string) bool {
 	ua, err := url.Parse(a)
 	if err != nil {
 		return false
@@ -181,8 +155,9 @@ func withoutToken(q url.Values) string {
 	return q.Encode()
 }
 
-// eventsOr returns hook.Events, or def when there are none.
-func eventsOr(hook Hook, def ...string) []string {
+// EventsOr returns hook.Events, or the vendor's defaults def when there
+// are none.
+func (hook Hook) EventsOr(def ...string) []string {
 	if len(hook.Events) > 0 {
 		return hook.Events
 	}

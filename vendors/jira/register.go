@@ -1,4 +1,4 @@
-package vendorapi
+package jira
 
 import (
 	"context"
@@ -9,12 +9,15 @@ import (
 	"strings"
 
 	"github.com/hookgate/caddy-hookgate/integrations"
+	"github.com/hookgate/caddy-hookgate/vendorapi"
 )
 
 // Jira admin webhooks (Jira Cloud and Data Center): GET/POST
 // /rest/webhooks/1.0/webhook, PUT /rest/webhooks/1.0/webhook/{id}. They are
-// site-wide, so the record needs no target. Registering them needs a Jira
-// administrator's credentials.
+// site-wide, so the record needs no target, and there is no default
+// api_url (the site's). Registering them needs a Jira administrator's
+// credentials: Basic with api_user and api_token, or a bearer token
+// without api_user (vendorapi's default).
 //
 // Scheme token (default): the secret rides in the URL's `token` query
 // parameter, so the URL Jira stores and lists carries it; hookgate's hook is
@@ -23,6 +26,16 @@ import (
 //
 // Jira identifies a webhook by the last element of its `self` URL; Data
 // Center answers may carry an `id` instead, which is preferred when present.
+
+// init registers the hook API, the manual steps and the send-test sample.
+// Jira has no test-delivery API.
+func init() {
+	vendorapi.RegisterVendor(Vendor, vendorapi.Spec{
+		Register:    register,
+		ManualSteps: manualSteps,
+		Sample:      &sample,
+	})
+}
 
 type jiraHook struct {
 	ID   json.RawMessage `json:"id,omitempty"`
@@ -56,27 +69,27 @@ type jiraHookRequest struct {
 	Secret      string   `json:"secret,omitempty"`
 }
 
-func registerJira(ctx context.Context, s *session, hook Hook) (Result, error) {
+func register(ctx context.Context, s *vendorapi.Session, hook vendorapi.Hook) (vendorapi.Result, error) {
 	body := jiraHookRequest{
 		Name:   "hookgate",
 		URL:    hook.URL,
-		Events: eventsOr(hook, "jira:issue_updated", "comment_created", "comment_updated"),
+		Events: hook.EventsOr("jira:issue_updated", "comment_created", "comment_updated"),
 	}
-	if s.rec.EffectiveScheme() == integrations.SchemeHMAC {
+	if rec := s.Record(); rec.EffectiveScheme() == integrations.SchemeHMAC {
 		body.Secret = hook.Secret
 	} else {
-		u, _ := url.Parse(hook.URL) // checked by checkHook
+		u, _ := url.Parse(hook.URL) // checked by vendorapi.Register
 		q := u.Query()
 		q.Set("token", hook.Secret)
 		u.RawQuery = q.Encode()
 		body.URL = u.String()
 	}
 	var list []jiraHook
-	if _, err := s.do(ctx, "list webhooks", http.MethodGet, s.endpoint(nil, "rest", "webhooks", "1.0", "webhook"), nil, &list); err != nil {
-		return Result{}, err
+	if _, err := s.Do(ctx, "list webhooks", http.MethodGet, s.Endpoint(nil, "rest", "webhooks", "1.0", "webhook"), nil, &list); err != nil {
+		return vendorapi.Result{}, err
 	}
 	for _, hk := range list {
-		if !sameReceiver(hk.URL, hook.URL) {
+		if !vendorapi.SameReceiver(hk.URL, hook.URL) {
 			continue
 		}
 		id := hk.hookID()
@@ -84,19 +97,19 @@ func registerJira(ctx context.Context, s *session, hook Hook) (Result, error) {
 			continue
 		}
 		var got jiraHook
-		u := s.endpoint(nil, "rest", "webhooks", "1.0", "webhook", id)
-		if _, err := s.do(ctx, "update webhook", http.MethodPut, u, body, &got); err != nil {
-			return Result{}, err
+		u := s.Endpoint(nil, "rest", "webhooks", "1.0", "webhook", id)
+		if _, err := s.Do(ctx, "update webhook", http.MethodPut, u, body, &got); err != nil {
+			return vendorapi.Result{}, err
 		}
-		return Result{Registered: true, HookID: id}, nil
+		return vendorapi.Result{Registered: true, HookID: id}, nil
 	}
 	var got jiraHook
-	if _, err := s.do(ctx, "create webhook", http.MethodPost, s.endpoint(nil, "rest", "webhooks", "1.0", "webhook"), body, &got); err != nil {
-		return Result{}, err
+	if _, err := s.Do(ctx, "create webhook", http.MethodPost, s.Endpoint(nil, "rest", "webhooks", "1.0", "webhook"), body, &got); err != nil {
+		return vendorapi.Result{}, err
 	}
 	id := got.hookID()
 	if id == "" {
-		return Result{}, &APIError{Vendor: s.rec.Vendor, Op: "create webhook", Excerpt: "answer has neither id nor self"}
+		return vendorapi.Result{}, s.BadAnswer("create webhook", "answer has neither id nor self")
 	}
-	return Result{Registered: true, HookID: id, Created: true}, nil
+	return vendorapi.Result{Registered: true, HookID: id, Created: true}, nil
 }

@@ -1,7 +1,8 @@
-package vendorapi
+package github
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -10,13 +11,15 @@ import (
 	"testing"
 
 	"github.com/hookgate/caddy-hookgate/integrations"
+	"github.com/hookgate/caddy-hookgate/internal/fakeapi"
+	"github.com/hookgate/caddy-hookgate/vendorapi"
 )
 
 // fakeGitHubAPI speaks GitHub's repository webhooks REST API (version
 // 2022-11-28) for acme/pay: list with Link pagination, create, update, ping.
 // No vendor SaaS is reachable from these machines.
 type fakeGitHubAPI struct {
-	fakeBase
+	fakeapi.Server
 	hooks    []*fakeGitHubHook
 	nextID   int64
 	pageSize int
@@ -35,23 +38,23 @@ func newFakeGitHubAPI(t *testing.T) *fakeGitHubAPI {
 	f := &fakeGitHubAPI{nextID: 100, pageSize: 1}
 	// Someone else's hook, seeded first so listing has to page past it.
 	f.hooks = append(f.hooks, &fakeGitHubHook{ID: 7, Name: "web", Active: true, Events: []string{"push"},
-		Config: map[string]any{"url": foreignURL, "content_type": "json", "secret": foreignToken}})
-	f.start(t, f.serve)
+		Config: map[string]any{"url": fakeapi.ForeignURL, "content_type": "json", "secret": fakeapi.ForeignToken}})
+	f.Start(t, f.serve)
 	return f
 }
 
 func (f *fakeGitHubAPI) serve(w http.ResponseWriter, r *http.Request) {
-	if r.Header.Get("Authorization") != "Bearer "+testAPIToken {
-		writeJSON(w, 401, map[string]string{"message": "Bad credentials"})
+	if r.Header.Get("Authorization") != "Bearer "+fakeapi.APIToken {
+		fakeapi.WriteJSON(w, 401, map[string]string{"message": "Bad credentials"})
 		return
 	}
 	if r.Header.Get("Accept") != "application/vnd.github+json" || r.Header.Get("X-GitHub-Api-Version") != "2022-11-28" {
-		f.t.Errorf("%s %s: Accept %q, X-GitHub-Api-Version %q", r.Method, r.URL.Path, r.Header.Get("Accept"), r.Header.Get("X-GitHub-Api-Version"))
+		f.T.Errorf("%s %s: Accept %q, X-GitHub-Api-Version %q", r.Method, r.URL.Path, r.Header.Get("Accept"), r.Header.Get("X-GitHub-Api-Version"))
 	}
 	const base = "/repos/acme/pay/hooks"
 	rest, ok := strings.CutPrefix(r.URL.Path, base)
 	if !ok {
-		writeJSON(w, 404, map[string]string{"message": "Not Found"})
+		fakeapi.WriteJSON(w, 404, map[string]string{"message": "Not Found"})
 		return
 	}
 	switch {
@@ -59,7 +62,7 @@ func (f *fakeGitHubAPI) serve(w http.ResponseWriter, r *http.Request) {
 		page, _ := strconv.Atoi(r.URL.Query().Get("page"))
 		page = max(page, 1)
 		if r.URL.Query().Get("per_page") != "100" {
-			f.t.Errorf("list: per_page %q", r.URL.Query().Get("per_page"))
+			f.T.Errorf("list: per_page %q", r.URL.Query().Get("per_page"))
 		}
 		from := (page - 1) * f.pageSize
 		var out []map[string]any
@@ -71,30 +74,30 @@ func (f *fakeGitHubAPI) serve(w http.ResponseWriter, r *http.Request) {
 			out = append(out, map[string]any{"id": h.ID, "name": h.Name, "active": h.Active, "events": h.Events, "config": cfg})
 		}
 		if from+f.pageSize < len(f.hooks) {
-			w.Header().Set("Link", fmt.Sprintf(`<%s%s?per_page=100&page=%d>; rel="next", <%s%s?per_page=100&page=9>; rel="last"`, f.srv.URL, base, page+1, f.srv.URL, base))
+			w.Header().Set("Link", fmt.Sprintf(`<%s%s?per_page=100&page=%d>; rel="next", <%s%s?per_page=100&page=9>; rel="last"`, f.URL(), base, page+1, f.URL(), base))
 		}
-		writeJSON(w, 200, out)
+		fakeapi.WriteJSON(w, 200, out)
 	case rest == "" && r.Method == http.MethodPost:
 		var in fakeGitHubHook
-		if !f.decode(r, &in) {
+		if !f.Decode(r, &in) {
 			return
 		}
-		if in.Name != "web" || !in.Active || in.Config["content_type"] != "json" || in.Config["insecure_ssl"] != "0" || in.Config["secret"] != testSecret || in.Config["url"] != testReceiver {
-			f.t.Errorf("create: %+v", in)
+		if in.Name != "web" || !in.Active || in.Config["content_type"] != "json" || in.Config["insecure_ssl"] != "0" || in.Config["secret"] != fakeapi.Secret || in.Config["url"] != fakeapi.Receiver {
+			f.T.Errorf("create: %+v", in)
 		}
 		if !slices.Equal(in.Events, []string{"push", "pull_request"}) {
-			f.t.Errorf("create: events %q", in.Events)
+			f.T.Errorf("create: events %q", in.Events)
 		}
 		f.nextID++
 		in.ID = f.nextID
 		f.hooks = append(f.hooks, &in)
-		writeJSON(w, 201, in)
+		fakeapi.WriteJSON(w, 201, in)
 	case r.Method == http.MethodPatch || (r.Method == http.MethodPost && strings.HasSuffix(rest, "/pings")):
 		idText := strings.TrimSuffix(strings.TrimPrefix(rest, "/"), "/pings")
 		id, _ := strconv.ParseInt(idText, 10, 64)
 		i := slices.IndexFunc(f.hooks, func(h *fakeGitHubHook) bool { return h.ID == id })
 		if i < 0 {
-			writeJSON(w, 404, map[string]string{"message": "Not Found"})
+			fakeapi.WriteJSON(w, 404, map[string]string{"message": "Not Found"})
 			return
 		}
 		if r.Method == http.MethodPost {
@@ -103,26 +106,26 @@ func (f *fakeGitHubAPI) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		var in fakeGitHubHook
-		if !f.decode(r, &in) {
+		if !f.Decode(r, &in) {
 			return
 		}
-		if in.Config["url"] != testReceiver || in.Config["secret"] != testSecret || in.Config["content_type"] != "json" {
-			f.t.Errorf("update: config %+v", in.Config)
+		if in.Config["url"] != fakeapi.Receiver || in.Config["secret"] != fakeapi.Secret || in.Config["content_type"] != "json" {
+			f.T.Errorf("update: config %+v", in.Config)
 		}
 		h := f.hooks[i]
 		h.Config, h.Events, h.Active = in.Config, in.Events, in.Active
-		writeJSON(w, 200, h)
+		fakeapi.WriteJSON(w, 200, h)
 	default:
-		writeJSON(w, 404, map[string]string{"message": "Not Found"})
+		fakeapi.WriteJSON(w, 404, map[string]string{"message": "Not Found"})
 	}
 }
 
 func (f *fakeGitHubAPI) ours() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	f.Lock()
+	defer f.Unlock()
 	n := 0
 	for _, h := range f.hooks {
-		if h.Config["url"] == testReceiver {
+		if h.Config["url"] == fakeapi.Receiver {
 			n++
 		}
 	}
@@ -130,70 +133,90 @@ func (f *fakeGitHubAPI) ours() int {
 }
 
 func (f *fakeGitHubAPI) foreignIntact() bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	f.Lock()
+	defer f.Unlock()
 	h := f.hooks[0]
-	return h.ID == 7 && h.Config["url"] == foreignURL && h.Config["secret"] == foreignToken
+	return h.ID == 7 && h.Config["url"] == fakeapi.ForeignURL && h.Config["secret"] == fakeapi.ForeignToken
 }
 
 func githubRecord(apiURL string) integrations.Record {
-	return integrations.Record{ID: "pay-gh", Vendor: integrations.GitHub, Secret: testSecret, APIURL: apiURL, APIToken: testAPIToken, Target: "acme/pay", Active: true}
+	return integrations.Record{ID: "pay-gh", Vendor: integrations.GitHub, Secret: fakeapi.Secret, APIURL: apiURL, APIToken: fakeapi.APIToken, Target: "acme/pay", Active: true}
 }
 
 func TestGitHubRegisterCreatesThenUpdates_LocalFakeNoVendorSaaS(t *testing.T) {
 	f := newFakeGitHubAPI(t)
-	rec := githubRecord(f.srv.URL)
-	res := lifecycle(t, rec, Hook{URL: testReceiver, Secret: testSecret}, f.ours, f.foreignIntact)
+	rec := githubRecord(f.URL())
+	res := fakeapi.Lifecycle(t, rec, vendorapi.Hook{URL: fakeapi.Receiver, Secret: fakeapi.Secret}, f.ours, f.foreignIntact)
 	if res.HookID != "101" {
 		t.Errorf("hook id %q", res.HookID)
 	}
 	// Listing paged past the foreign hook through Link rel="next".
-	if got := f.seen(); !slices.Contains(got, "PATCH /repos/acme/pay/hooks/101") || len(got) != 5 {
+	if got := f.Seen(); !slices.Contains(got, "PATCH /repos/acme/pay/hooks/101") || len(got) != 5 {
 		t.Errorf("requests: %q", got)
 	}
-	sent, err := SendTest(context.Background(), nil, rec, res.HookID)
+	sent, err := vendorapi.SendTest(context.Background(), nil, rec, res.HookID)
 	if err != nil || !sent {
 		t.Fatalf("SendTest = %v, %v", sent, err)
 	}
-	if !slices.Equal(f.pings, []int64{101}) || !slices.Contains(f.seen(), "POST /repos/acme/pay/hooks/101/pings") {
-		t.Errorf("pings %v, requests %q", f.pings, f.seen())
+	if !slices.Equal(f.pings, []int64{101}) || !slices.Contains(f.Seen(), "POST /repos/acme/pay/hooks/101/pings") {
+		t.Errorf("pings %v, requests %q", f.pings, f.Seen())
 	}
 }
 
 func TestGitHubErrorsNameStatusWithoutSecrets_LocalFakeNoVendorSaaS(t *testing.T) {
 	f := newFakeGitHubAPI(t)
-	rec := githubRecord(f.srv.URL)
+	rec := githubRecord(f.URL())
 
 	bad := rec
 	bad.APIToken = "wrong"
-	_, err := Register(context.Background(), nil, bad, Hook{URL: testReceiver, Secret: testSecret})
-	expectAPIError(t, err, 401)
+	_, err := vendorapi.Register(context.Background(), nil, bad, vendorapi.Hook{URL: fakeapi.Receiver, Secret: fakeapi.Secret})
+	fakeapi.ExpectAPIError(t, err, 401)
 	if !strings.Contains(err.Error(), "Bad credentials") {
 		t.Errorf("error lacks the vendor's message: %v", err)
 	}
 
 	// A 422 that echoes the request's secret and the token.
-	f.setFail(422, `{"message":"Validation Failed","errors":[{"resource":"Hook","code":"custom","message":"config.secret `+testSecret+` rejected for token `+testAPIToken+`"}]}`)
-	_, err = Register(context.Background(), nil, rec, Hook{URL: testReceiver, Secret: testSecret})
-	expectAPIError(t, err, 422)
+	f.SetFail(422, `{"message":"Validation Failed","errors":[{"resource":"Hook","code":"custom","message":"config.secret `+fakeapi.Secret+` rejected for token `+fakeapi.APIToken+`"}]}`)
+	_, err = vendorapi.Register(context.Background(), nil, rec, vendorapi.Hook{URL: fakeapi.Receiver, Secret: fakeapi.Secret})
+	fakeapi.ExpectAPIError(t, err, 422)
 	if !strings.Contains(err.Error(), "Validation Failed") || !strings.Contains(err.Error(), "[redacted]") {
 		t.Errorf("error %q: want the vendor's message, scrubbed", err)
 	}
-	_, err = SendTest(context.Background(), nil, rec, "101")
-	expectAPIError(t, err, 422)
+	_, err = vendorapi.SendTest(context.Background(), nil, rec, "101")
+	fakeapi.ExpectAPIError(t, err, 422)
 }
 
 func TestGitHubOffOriginNextPageIsRefused_LocalFakeNoVendorSaaS(t *testing.T) {
-	var f fakeBase
-	f.start(t, func(w http.ResponseWriter, r *http.Request) {
+	var f fakeapi.Server
+	f.Start(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Link", `<https://elsewhere.example/repos/acme/pay/hooks?page=2>; rel="next"`)
-		writeJSON(w, 200, []any{})
+		fakeapi.WriteJSON(w, 200, []any{})
 	})
-	_, err := Register(context.Background(), nil, githubRecord(f.srv.URL), Hook{URL: testReceiver, Secret: testSecret})
+	_, err := vendorapi.Register(context.Background(), nil, githubRecord(f.URL()), vendorapi.Hook{URL: fakeapi.Receiver, Secret: fakeapi.Secret})
 	if err == nil || !strings.Contains(err.Error(), "origin") {
 		t.Fatalf("err = %v, want the off-origin page refused", err)
 	}
-	if got := f.seen(); len(got) != 1 {
+	if got := f.Seen(); len(got) != 1 {
 		t.Errorf("requests %q: nothing may be created after a refused page", got)
+	}
+}
+
+func TestHasAPI(t *testing.T) {
+	if !vendorapi.HasAPI(Vendor) {
+		t.Errorf("HasAPI(%s) = false", Vendor)
+	}
+}
+
+func TestDefaultAPIURL(t *testing.T) {
+	want := "https://api.github.com/repos/acme/pay/hooks?per_page=100"
+	var got string
+	c := &http.Client{Transport: fakeapi.RoundTripFunc(func(r *http.Request) (*http.Response, error) {
+		got = r.URL.String()
+		return nil, errors.New("stop here")
+	})}
+	rec := integrations.Record{ID: "x", Vendor: Vendor, APIToken: fakeapi.APIToken, Target: "acme/pay", Secret: fakeapi.Secret}
+	_, err := vendorapi.Register(context.Background(), c, rec, vendorapi.Hook{URL: fakeapi.Receiver, Secret: fakeapi.Secret})
+	if err == nil || got != want {
+		t.Errorf("%s: first request %q (err %v), want %q", Vendor, got, err, want)
 	}
 }

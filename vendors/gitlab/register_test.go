@@ -1,7 +1,8 @@
-package vendorapi
+package gitlab
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"slices"
 	"strconv"
@@ -9,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/hookgate/caddy-hookgate/integrations"
+	"github.com/hookgate/caddy-hookgate/internal/fakeapi"
+	"github.com/hookgate/caddy-hookgate/vendorapi"
 )
 
 // fakeGitLabAPI speaks GitLab's project hooks REST API v4 for the project
@@ -18,7 +21,7 @@ import (
 // the webhook_signing_token feature is enabled. No vendor SaaS is reachable
 // from these machines.
 type fakeGitLabAPI struct {
-	fakeBase
+	fakeapi.Server
 	hooks   []map[string]any
 	nextID  int
 	signing bool
@@ -29,20 +32,20 @@ type fakeGitLabAPI struct {
 
 func newFakeGitLabAPI(t *testing.T) *fakeGitLabAPI {
 	f := &fakeGitLabAPI{nextID: 40}
-	f.hooks = append(f.hooks, map[string]any{"id": 3, "url": foreignURL, "token": foreignToken, "push_events": true})
-	f.start(t, f.serve)
+	f.hooks = append(f.hooks, map[string]any{"id": 3, "url": fakeapi.ForeignURL, "token": fakeapi.ForeignToken, "push_events": true})
+	f.Start(t, f.serve)
 	return f
 }
 
 func (f *fakeGitLabAPI) serve(w http.ResponseWriter, r *http.Request) {
-	if r.Header.Get("PRIVATE-TOKEN") != testAPIToken {
-		writeJSON(w, 401, map[string]string{"message": "401 Unauthorized"})
+	if r.Header.Get("PRIVATE-TOKEN") != fakeapi.APIToken {
+		fakeapi.WriteJSON(w, 401, map[string]string{"message": "401 Unauthorized"})
 		return
 	}
 	const base = "/api/v4/projects/acme%2Fpay/hooks"
 	rest, ok := strings.CutPrefix(r.URL.EscapedPath(), base)
 	if !ok {
-		writeJSON(w, 404, map[string]string{"message": "404 Project Not Found"})
+		fakeapi.WriteJSON(w, 404, map[string]string{"message": "404 Project Not Found"})
 		return
 	}
 	view := func(h map[string]any) map[string]any {
@@ -68,22 +71,22 @@ func (f *fakeGitLabAPI) serve(w http.ResponseWriter, r *http.Request) {
 		if page <= len(f.hooks) {
 			out = append(out, view(f.hooks[page-1]))
 		}
-		writeJSON(w, 200, out)
+		fakeapi.WriteJSON(w, 200, out)
 	case rest == "" && r.Method == http.MethodPost, r.Method == http.MethodPut:
 		in := map[string]any{}
-		if !f.decode(r, &in) {
+		if !f.Decode(r, &in) {
 			return
 		}
-		if in["url"] != testReceiver || in["enable_ssl_verification"] != true {
-			f.t.Errorf("%s: %v", r.Method, in)
+		if in["url"] != fakeapi.Receiver || in["enable_ssl_verification"] != true {
+			f.T.Errorf("%s: %v", r.Method, in)
 		}
 		for _, flag := range []string{"push_events", "merge_requests_events", "tag_push_events", "pipeline_events"} {
 			if in[flag] != true {
-				f.t.Errorf("%s: %s = %v", r.Method, flag, in[flag])
+				f.T.Errorf("%s: %s = %v", r.Method, flag, in[flag])
 			}
 		}
-		if in["token"] != testSecret && in["signing_token"] != testSecret {
-			f.t.Errorf("%s: neither token nor signing_token is the secret", r.Method)
+		if in["token"] != fakeapi.Secret && in["signing_token"] != fakeapi.Secret {
+			f.T.Errorf("%s: neither token nor signing_token is the secret", r.Method)
 		}
 		f.sentSigning = f.sentSigning || in["signing_token"] != nil
 		if !f.signing {
@@ -93,7 +96,7 @@ func (f *fakeGitLabAPI) serve(w http.ResponseWriter, r *http.Request) {
 			f.nextID++
 			in["id"] = f.nextID
 			f.hooks = append(f.hooks, in)
-			writeJSON(w, 201, view(in))
+			fakeapi.WriteJSON(w, 201, view(in))
 			return
 		}
 		id, _ := strconv.Atoi(strings.TrimPrefix(rest, "/"))
@@ -101,25 +104,25 @@ func (f *fakeGitLabAPI) serve(w http.ResponseWriter, r *http.Request) {
 			if h["id"] == id || h["id"] == float64(id) {
 				in["id"] = id
 				f.hooks[i] = in
-				writeJSON(w, 200, view(in))
+				fakeapi.WriteJSON(w, 200, view(in))
 				return
 			}
 		}
-		writeJSON(w, 404, map[string]string{"message": "404 Not found"})
+		fakeapi.WriteJSON(w, 404, map[string]string{"message": "404 Not found"})
 	case r.Method == http.MethodPost && strings.HasSuffix(rest, "/test/push_events"):
 		f.tests = append(f.tests, strings.TrimSuffix(strings.TrimPrefix(rest, "/"), "/test/push_events"))
-		writeJSON(w, 201, map[string]string{"message": "201 Created"})
+		fakeapi.WriteJSON(w, 201, map[string]string{"message": "201 Created"})
 	default:
-		writeJSON(w, 404, map[string]string{"message": "404 Not Found"})
+		fakeapi.WriteJSON(w, 404, map[string]string{"message": "404 Not Found"})
 	}
 }
 
 func (f *fakeGitLabAPI) ours() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	f.Lock()
+	defer f.Unlock()
 	n := 0
 	for _, h := range f.hooks {
-		if h["url"] == testReceiver {
+		if h["url"] == fakeapi.Receiver {
 			n++
 		}
 	}
@@ -127,30 +130,30 @@ func (f *fakeGitLabAPI) ours() int {
 }
 
 func (f *fakeGitLabAPI) foreignIntact() bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	f.Lock()
+	defer f.Unlock()
 	h := f.hooks[0]
-	return h["id"] == 3 && h["url"] == foreignURL && h["token"] == foreignToken
+	return h["id"] == 3 && h["url"] == fakeapi.ForeignURL && h["token"] == fakeapi.ForeignToken
 }
 
 func gitlabRecord(apiURL string) integrations.Record {
-	return integrations.Record{ID: "pay-gl", Vendor: integrations.GitLab, Secret: testSecret, APIURL: apiURL, APIToken: testAPIToken, Target: "acme/pay", Active: true}
+	return integrations.Record{ID: "pay-gl", Vendor: integrations.GitLab, Secret: fakeapi.Secret, APIURL: apiURL, APIToken: fakeapi.APIToken, Target: "acme/pay", Active: true}
 }
 
 func TestGitLabRegisterCreatesThenUpdates_LocalFakeNoVendorSaaS(t *testing.T) {
 	f := newFakeGitLabAPI(t)
-	rec := gitlabRecord(f.srv.URL + "/api/v4/") // an api_url written with /api/v4 works too
-	res := lifecycle(t, rec, Hook{URL: testReceiver, Secret: testSecret}, f.ours, f.foreignIntact)
+	rec := gitlabRecord(f.URL() + "/api/v4/") // an api_url written with /api/v4 works too
+	res := fakeapi.Lifecycle(t, rec, vendorapi.Hook{URL: fakeapi.Receiver, Secret: fakeapi.Secret}, f.ours, f.foreignIntact)
 	if res.HookID != "41" || res.ManualSteps != "" {
 		t.Errorf("result %+v", res)
 	}
-	if f.hooks[1]["token"] != testSecret || f.sentSigning {
+	if f.hooks[1]["token"] != fakeapi.Secret || f.sentSigning {
 		t.Errorf("scheme token: hook %v", f.hooks[1])
 	}
-	if !slices.Contains(f.seen(), "PUT /api/v4/projects/acme%2Fpay/hooks/41") {
-		t.Errorf("requests %q", f.seen())
+	if !slices.Contains(f.Seen(), "PUT /api/v4/projects/acme%2Fpay/hooks/41") {
+		t.Errorf("requests %q", f.Seen())
 	}
-	sent, err := SendTest(context.Background(), nil, rec, res.HookID)
+	sent, err := vendorapi.SendTest(context.Background(), nil, rec, res.HookID)
 	if err != nil || !sent || !slices.Equal(f.tests, []string{"41"}) {
 		t.Fatalf("SendTest = %v, %v; tests %q", sent, err, f.tests)
 	}
@@ -161,9 +164,9 @@ func TestGitLabSigningToken_LocalFakeNoVendorSaaS(t *testing.T) {
 		t.Run("feature "+strconv.FormatBool(supported), func(t *testing.T) {
 			f := newFakeGitLabAPI(t)
 			f.signing = supported
-			rec := gitlabRecord(f.srv.URL)
+			rec := gitlabRecord(f.URL())
 			rec.Scheme = integrations.SchemeSigning
-			res, err := Register(context.Background(), nil, rec, Hook{URL: testReceiver, Secret: testSecret})
+			res, err := vendorapi.Register(context.Background(), nil, rec, vendorapi.Hook{URL: fakeapi.Receiver, Secret: fakeapi.Secret})
 			if err != nil || !res.Registered || !res.Created {
 				t.Fatalf("Register = %+v, %v", res, err)
 			}
@@ -176,44 +179,64 @@ func TestGitLabSigningToken_LocalFakeNoVendorSaaS(t *testing.T) {
 			if !supported && (!strings.Contains(res.ManualSteps, "signing token") || !strings.Contains(res.ManualSteps, "caddy hookgate reveal pay-gl")) {
 				t.Errorf("manual steps %q", res.ManualSteps)
 			}
-			mustNotLeak(t, "manual steps", res.ManualSteps)
+			fakeapi.MustNotLeak(t, "manual steps", res.ManualSteps)
 		})
 	}
 }
 
 func TestGitLabErrorsNameStatusWithoutSecrets_LocalFakeNoVendorSaaS(t *testing.T) {
 	f := newFakeGitLabAPI(t)
-	rec := gitlabRecord(f.srv.URL)
+	rec := gitlabRecord(f.URL())
 	bad := rec
 	bad.APIToken = "nope"
-	_, err := Register(context.Background(), nil, bad, Hook{URL: testReceiver, Secret: testSecret})
-	expectAPIError(t, err, 401)
+	_, err := vendorapi.Register(context.Background(), nil, bad, vendorapi.Hook{URL: fakeapi.Receiver, Secret: fakeapi.Secret})
+	fakeapi.ExpectAPIError(t, err, 401)
 
-	f.setFail(422, `{"message":{"url":["is blocked: Requests to the local network are not allowed"],"token":["`+testSecret+`"]}}`)
-	_, err = Register(context.Background(), nil, rec, Hook{URL: testReceiver, Secret: testSecret})
-	expectAPIError(t, err, 422)
-	_, err = SendTest(context.Background(), nil, rec, "41")
-	expectAPIError(t, err, 422)
+	f.SetFail(422, `{"message":{"url":["is blocked: Requests to the local network are not allowed"],"token":["`+fakeapi.Secret+`"]}}`)
+	_, err = vendorapi.Register(context.Background(), nil, rec, vendorapi.Hook{URL: fakeapi.Receiver, Secret: fakeapi.Secret})
+	fakeapi.ExpectAPIError(t, err, 422)
+	_, err = vendorapi.SendTest(context.Background(), nil, rec, "41")
+	fakeapi.ExpectAPIError(t, err, 422)
 }
 
 func TestGitLabRefusesRedirectOffOrigin_LocalFakeNoVendorSaaS(t *testing.T) {
-	var elsewhere fakeBase
-	elsewhere.start(t, func(w http.ResponseWriter, r *http.Request) {
+	var elsewhere fakeapi.Server
+	elsewhere.Start(t, func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("PRIVATE-TOKEN") != "" {
 			t.Error("the API token followed a redirect to another origin")
 		}
-		writeJSON(w, 200, []any{})
+		fakeapi.WriteJSON(w, 200, []any{})
 	})
-	var f fakeBase
-	f.start(t, func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, elsewhere.srv.URL+r.URL.RequestURI(), http.StatusTemporaryRedirect)
+	var f fakeapi.Server
+	f.Start(t, func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, elsewhere.URL()+r.URL.RequestURI(), http.StatusTemporaryRedirect)
 	})
-	_, err := Register(context.Background(), nil, gitlabRecord(f.srv.URL), Hook{URL: testReceiver, Secret: testSecret})
+	_, err := vendorapi.Register(context.Background(), nil, gitlabRecord(f.URL()), vendorapi.Hook{URL: fakeapi.Receiver, Secret: fakeapi.Secret})
 	if err == nil || !strings.Contains(err.Error(), "redirect") {
 		t.Fatalf("err = %v, want the redirect refused", err)
 	}
-	if got := elsewhere.seen(); len(got) != 0 {
+	if got := elsewhere.Seen(); len(got) != 0 {
 		t.Errorf("the other origin got %q", got)
 	}
-	mustNotLeak(t, "error", err.Error())
+	fakeapi.MustNotLeak(t, "error", err.Error())
+}
+
+func TestHasAPI(t *testing.T) {
+	if !vendorapi.HasAPI(Vendor) {
+		t.Errorf("HasAPI(%s) = false", Vendor)
+	}
+}
+
+func TestDefaultAPIURL(t *testing.T) {
+	want := "https://gitlab.com/api/v4/projects/acme%2Fpay/hooks?per_page=100"
+	var got string
+	c := &http.Client{Transport: fakeapi.RoundTripFunc(func(r *http.Request) (*http.Response, error) {
+		got = r.URL.String()
+		return nil, errors.New("stop here")
+	})}
+	rec := integrations.Record{ID: "x", Vendor: Vendor, APIToken: fakeapi.APIToken, Target: "acme/pay", Secret: fakeapi.Secret}
+	_, err := vendorapi.Register(context.Background(), c, rec, vendorapi.Hook{URL: fakeapi.Receiver, Secret: fakeapi.Secret})
+	if err == nil || got != want {
+		t.Errorf("%s: first request %q (err %v), want %q", Vendor, got, err, want)
+	}
 }

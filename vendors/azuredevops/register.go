@@ -1,4 +1,4 @@
-package vendorapi
+package azuredevops
 
 import (
 	"context"
@@ -8,11 +8,12 @@ import (
 	"strings"
 
 	"github.com/hookgate/caddy-hookgate/integrations"
+	"github.com/hookgate/caddy-hookgate/vendorapi"
 )
 
 // Azure DevOps service hook subscriptions (REST API 7.1), api_url being the
-// organization (https://dev.azure.com/{org}) or a collection URL:
-// GET/POST {api_url}/_apis/hooks/subscriptions, PUT
+// organization (https://dev.azure.com/{org}) or a collection URL, so there
+// is no default: GET/POST {api_url}/_apis/hooks/subscriptions, PUT
 // .../subscriptions/{id}, and GET {api_url}/_apis/projects/{name} to turn a
 // project name into the id that publisherInputs.projectId takes.
 //
@@ -23,6 +24,34 @@ import (
 // scheme bearer (default) as the custom header "Authorization:Bearer
 // <secret>", scheme basic as basicAuthUsername "hookgate" and
 // basicAuthPassword the secret.
+
+// init registers the hook API, the manual steps and the send-test sample.
+// Azure DevOps has no test-delivery API hookgate uses.
+func init() {
+	vendorapi.RegisterVendor(Vendor, vendorapi.Spec{
+		Target:      "project",
+		Register:    register,
+		Authorize:   authorize,
+		Refuse:      refuse,
+		ManualSteps: manualSteps,
+		Sample:      &sample,
+	})
+}
+
+// authorize sends a personal access token as the Basic password with an
+// empty user.
+func authorize(r *http.Request, rec integrations.Record) {
+	r.SetBasicAuth("", rec.APIToken)
+}
+
+// refuse turns Azure DevOps' answer to a rejected token, 203 and a sign-in
+// page, into an error.
+func refuse(status int, _ http.Header) string {
+	if status == http.StatusNonAuthoritativeInfo {
+		return "a sign-in page: the api_token was not accepted"
+	}
+	return ""
+}
 
 const azureAPIVersion = "7.1"
 
@@ -53,10 +82,10 @@ func azureQuery(extra url.Values) url.Values {
 	return q
 }
 
-func registerAzureDevOps(ctx context.Context, s *session, hook Hook) (Result, error) {
-	projectID, err := azureProjectID(ctx, s)
+func register(ctx context.Context, s *vendorapi.Session, hook vendorapi.Hook) (vendorapi.Result, error) {
+	projectID, err := projectIDOf(ctx, s)
 	if err != nil {
-		return Result{}, err
+		return vendorapi.Result{}, err
 	}
 	inputs := map[string]string{
 		"url":                    hook.URL,
@@ -64,7 +93,7 @@ func registerAzureDevOps(ctx context.Context, s *session, hook Hook) (Result, er
 		"messagesToSend":         "none",
 		"detailedMessagesToSend": "none",
 	}
-	if s.rec.EffectiveScheme() == integrations.SchemeBasic {
+	if rec := s.Record(); rec.EffectiveScheme() == integrations.SchemeBasic {
 		inputs["basicAuthUsername"] = "hookgate"
 		inputs["basicAuthPassword"] = hook.Secret
 	} else {
@@ -72,12 +101,12 @@ func registerAzureDevOps(ctx context.Context, s *session, hook Hook) (Result, er
 	}
 	var list azureSubscriptionList
 	q := azureQuery(url.Values{"publisherId": {"tfs"}, "consumerId": {"webHooks"}, "consumerActionId": {"httpRequest"}})
-	if _, err := s.do(ctx, "list subscriptions", http.MethodGet, s.endpoint(q, "_apis", "hooks", "subscriptions"), nil, &list); err != nil {
-		return Result{}, err
+	if _, err := s.Do(ctx, "list subscriptions", http.MethodGet, s.Endpoint(q, "_apis", "hooks", "subscriptions"), nil, &list); err != nil {
+		return vendorapi.Result{}, err
 	}
-	res := Result{Registered: true}
+	res := vendorapi.Result{Registered: true}
 	var ids []string
-	for _, eventType := range eventsOr(hook, "git.push", "git.pullrequest.created") {
+	for _, eventType := range hook.EventsOr("git.push", "git.pullrequest.created") {
 		sub := azureSubscription{
 			PublisherID:      "tfs",
 			EventType:        eventType,
@@ -89,7 +118,7 @@ func registerAzureDevOps(ctx context.Context, s *session, hook Hook) (Result, er
 		}
 		existing := ""
 		for _, have := range list.Value {
-			if have.ID != "" && have.ConsumerID == "webHooks" && have.EventType == eventType && sameReceiver(have.ConsumerInputs["url"], hook.URL) {
+			if have.ID != "" && have.ConsumerID == "webHooks" && have.EventType == eventType && vendorapi.SameReceiver(have.ConsumerInputs["url"], hook.URL) {
 				existing = have.ID
 				break
 			}
@@ -97,19 +126,19 @@ func registerAzureDevOps(ctx context.Context, s *session, hook Hook) (Result, er
 		var got azureSubscription
 		if existing != "" {
 			sub.ID = existing
-			u := s.endpoint(azureQuery(nil), "_apis", "hooks", "subscriptions", existing)
-			if _, err := s.do(ctx, "update subscription "+eventType, http.MethodPut, u, sub, &got); err != nil {
-				return Result{}, err
+			u := s.Endpoint(azureQuery(nil), "_apis", "hooks", "subscriptions", existing)
+			if _, err := s.Do(ctx, "update subscription "+eventType, http.MethodPut, u, sub, &got); err != nil {
+				return vendorapi.Result{}, err
 			}
 			ids = append(ids, existing)
 			continue
 		}
-		u := s.endpoint(azureQuery(nil), "_apis", "hooks", "subscriptions")
-		if _, err := s.do(ctx, "create subscription "+eventType, http.MethodPost, u, sub, &got); err != nil {
-			return Result{}, err
+		u := s.Endpoint(azureQuery(nil), "_apis", "hooks", "subscriptions")
+		if _, err := s.Do(ctx, "create subscription "+eventType, http.MethodPost, u, sub, &got); err != nil {
+			return vendorapi.Result{}, err
 		}
 		if got.ID == "" {
-			return Result{}, &APIError{Vendor: s.rec.Vendor, Op: "create subscription " + eventType, Excerpt: "answer has no subscription id"}
+			return vendorapi.Result{}, s.BadAnswer("create subscription "+eventType, "answer has no subscription id")
 		}
 		ids = append(ids, got.ID)
 		res.Created = true
@@ -121,21 +150,21 @@ func registerAzureDevOps(ctx context.Context, s *session, hook Hook) (Result, er
 	return res, nil
 }
 
-// azureProjectID returns the record's target as a project id, asking the
+// projectIDOf returns the record's target as a project id, asking the
 // projects API when the target is a name.
-func azureProjectID(ctx context.Context, s *session) (string, error) {
-	target := strings.Trim(s.rec.Target, "/ ")
+func projectIDOf(ctx context.Context, s *vendorapi.Session) (string, error) {
+	target := strings.Trim(s.Record().Target, "/ ")
 	if azureGUID.MatchString(target) {
 		return target, nil
 	}
 	var p struct {
 		ID string `json:"id"`
 	}
-	if _, err := s.do(ctx, "look up project", http.MethodGet, s.endpoint(azureQuery(nil), "_apis", "projects", target), nil, &p); err != nil {
+	if _, err := s.Do(ctx, "look up project", http.MethodGet, s.Endpoint(azureQuery(nil), "_apis", "projects", target), nil, &p); err != nil {
 		return "", err
 	}
 	if p.ID == "" {
-		return "", &APIError{Vendor: s.rec.Vendor, Op: "look up project", Excerpt: "answer has no project id"}
+		return "", s.BadAnswer("look up project", "answer has no project id")
 	}
 	return p.ID, nil
 }

@@ -1,0 +1,39 @@
+package jenkins
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/hookgate/caddy-hookgate/integrations"
+	"github.com/hookgate/caddy-hookgate/internal/fakeapi"
+	"github.com/hookgate/caddy-hookgate/vendorapi"
+)
+
+func TestManualStepsForVendorsWithoutHookAPI(t *testing.T) {
+	for _, tc := range []fakeapi.ManualCase{
+		{Want: []string{"X-Api-Token", `"phase": "FINALIZED"`, "Job Notifications"}},
+		{Scheme: integrations.SchemeBasic, Want: []string{"Authorization: Basic", "https://hookgate:<the secret from `caddy hookgate reveal int-1`>@hooks.example.com/", `"scm": {`}, UserInfoURL: true},
+	} {
+		t.Run(string(Vendor)+"/"+string(tc.Scheme), func(t *testing.T) {
+			fakeapi.ManualOnly(t, Vendor, tc)
+		})
+	}
+}
+
+func TestHasAPI(t *testing.T) {
+	if vendorapi.HasAPI(Vendor) {
+		t.Errorf("HasAPI(%s) = true", Vendor)
+	}
+}
+
+// The pasted body must stay what events.Normalize is tested against.
+func TestTemplatesMatchEventsTemplatesMD(t *testing.T) {
+	doc, err := os.ReadFile("../../events/TEMPLATES.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(doc), "\n"+jenkinsBody+"```") {
+		t.Errorf("%s template differs from events/TEMPLATES.md", Vendor)
+	}
+}

@@ -1,0 +1,14 @@
+package manageengine
+
+import "github.com/hookgate/caddy-hookgate/vendorapi"
+
+// init registers the manual steps and the send-test sample. ManageEngine
+// ServiceDesk Plus has no hook API hookgate can use: its deliveries come
+// from a custom trigger's webhook an operator sets up by hand, so
+// vendorapi.Register answers the manual steps.
+func init() {
+	vendorapi.RegisterVendor(Vendor, vendorapi.Spec{
+		ManualSteps: manualSteps,
+		Sample:      &sample,
+	})
+}

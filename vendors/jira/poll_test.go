@@ -57,7 +57,7 @@ func TestPollJiraBearerAndInactive(t *testing.T) {
 	f.Transition("SEC-42", "In Progress", "3", "indeterminate", t0.Add(5*time.Minute))
 	f.Transition("SEC-42", "Done", "10002", "done", time.UnixMilli(1741097622000).UTC())
 	f.Comment("SEC-42", fakevendors.JiraComment{ID: "20417", Author: "Ola Berg",
-		Body: "Fix deployed to staging; the export now uses bound parameters.",
+		Body:    "Fix deployed to staging; the export now uses bound parameters.",
 		Created: time.Date(2025, 3, 4, 14, 45, 0, 0, time.UTC), Updated: time.Date(2025, 3, 4, 14, 45, 0, 0, time.UTC)})
 	mu.Lock()
 	now = now.Add(time.Hour)

@@ -1,0 +1,3 @@
+package admin
+
+import _ "github.com/hookgate/caddy-hookgate/vendors/all"

@@ -1,0 +1,3 @@
+package caddymodule
+
+import _ "github.com/hookgate/caddy-hookgate/vendors/all"

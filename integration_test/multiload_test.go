@@ -102,9 +102,9 @@ func TestTwoInstancesUnderLoadOneKilled(t *testing.T) {
 		return ok && holder != "" && !r.Cursor.IsZero()
 	})
 	// The holder is the instance whose api_url the searches carry.
-	mark := jira.callCount()
-	eventually(t, 30*time.Second, "a search by the holder", func() bool { return jira.callCount() > mark })
-	killed := jira.callsFrom(mark)[0].label
+	mark := jira.CallCount()
+	eventually(t, 30*time.Second, "a search by the holder", func() bool { return jira.CallCount() > mark })
+	killed := jira.CallsFrom(mark)[0].Label
 	survivor := "inst-a"
 	if killed == "inst-a" {
 		survivor = "inst-b"
@@ -117,7 +117,7 @@ func TestTwoInstancesUnderLoadOneKilled(t *testing.T) {
 	time.Sleep(4 * time.Second)
 	inst[killed].caddy.Kill()
 	killedAt := time.Now()
-	jira.transition("SEC-90", "Done", "10002", "done", killedAt.UTC())
+	jira.Transition("SEC-90", "Done", "10002", "done", killedAt.UTC())
 	time.Sleep(4 * time.Second)
 	stop()
 	<-load.done

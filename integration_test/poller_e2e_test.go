@@ -4,19 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
-	"regexp"
-	"sort"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/hookgate/caddy-hookgate/internal/fakevendors"
 	"github.com/hookgate/caddy-hookgate/internal/testcaddy"
 	"github.com/hookgate/caddy-hookgate/internal/testredis"
 )
@@ -28,433 +23,28 @@ import (
 // (poll_interval 1s) on a real Redis, delivering to a local finding
 // service.
 //
-// No vendor SaaS is reachable from these machines: fakeJiraCloudSearchAPI,
-// fakeServiceNowTableAPI and fakeServiceDeskPlusAPI are local HTTP servers
-// that answer the calls the poller makes in the request and response shapes
-// the vendors document, check the credentials where the vendor expects
-// them, and log every list or search call. A path segment in front of the
-// API path (api_url http://fake/inst-a) tells the fakes which instance
-// asked.
+// No vendor SaaS is reachable from these machines: the Jira Cloud,
+// ServiceNow and ServiceDesk Plus APIs are internal/fakevendors, local HTTP
+// servers that answer the calls the poller makes in the request and
+// response shapes the vendors document, check the credentials where the
+// vendor expects them, and log every list or search call. A path segment
+// in front of the API path (api_url http://fake/inst-a) tells the fakes
+// which instance asked.
 
-// vendorAPICall is one list or search call a fake vendor API answered.
-type vendorAPICall struct {
-	at time.Time
-	// label is the path segment in front of the API path: whose api_url.
-	label string
-	// since is the query's lower bound as the poller sent it.
-	since  string
-	status int
+// The fake vendor APIs pin the credentials the integration blocks below
+// carry (jiraPollIntegration, serviceNowPollIntegration,
+// serviceDeskPollIntegration).
+
+func newFakeJiraCloudSearchAPI(t *testing.T) *fakevendors.Jira {
+	return fakevendors.NewJira(t, fakevendors.JiraOptions{Auth: fakevendors.Auth{User: "poller@example.com", Token: "jira-api-token"}})
 }
 
-// cannedAnswer replaces the real answer to a list or search call.
-type cannedAnswer struct {
-	status int
-	header map[string]string
-	body   string
+func newFakeServiceNowTableAPI(t *testing.T) *fakevendors.ServiceNow {
+	return fakevendors.NewServiceNow(t, fakevendors.ServiceNowOptions{Auth: fakevendors.Auth{User: "hookgate-poller", Token: "sn-api-token"}})
 }
 
-// fakeVendorAPI is what the vendor fakes share: the call log and injected
-// failures.
-type fakeVendorAPI struct {
-	*httptest.Server
-	mu    sync.Mutex
-	calls []vendorAPICall
-	// script is answered in order, one entry per list call; then hold is
-	// answered until recoverAPI.
-	script []cannedAnswer
-	hold   *cannedAnswer
-}
-
-func newFakeVendorAPI(t *testing.T, h http.HandlerFunc) *fakeVendorAPI {
-	f := &fakeVendorAPI{}
-	f.Server = httptest.NewServer(h)
-	t.Cleanup(f.Close)
-	return f
-}
-
-// failWith makes the next list calls answer script, one each, and every
-// call after that hold (nil: the real answer) until recoverAPI.
-func (f *fakeVendorAPI) failWith(script []cannedAnswer, hold *cannedAnswer) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.script, f.hold = script, hold
-}
-
-// recoverAPI drops every injected failure.
-func (f *fakeVendorAPI) recoverAPI() {
-	f.failWith(nil, nil)
-}
-
-// canned answers a list call with the next injected failure, if any, and
-// logs the call; it reports whether it answered.
-func (f *fakeVendorAPI) canned(w http.ResponseWriter, label, since string) bool {
-	f.mu.Lock()
-	var a *cannedAnswer
-	if len(f.script) > 0 {
-		a = &f.script[0]
-		f.script = f.script[1:]
-	} else if f.hold != nil {
-		a = f.hold
-	}
-	if a != nil {
-		f.calls = append(f.calls, vendorAPICall{at: time.Now(), label: label, since: since, status: a.status})
-	}
-	f.mu.Unlock()
-	if a == nil {
-		return false
-	}
-	for k, v := range a.header {
-		w.Header().Set(k, v)
-	}
-	w.WriteHeader(a.status)
-	_, _ = io.WriteString(w, a.body)
-	return true
-}
-
-func (f *fakeVendorAPI) logCall(label, since string, status int) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.calls = append(f.calls, vendorAPICall{at: time.Now(), label: label, since: since, status: status})
-}
-
-// callCount is how many list calls the fake answered.
-func (f *fakeVendorAPI) callCount() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return len(f.calls)
-}
-
-// callsFrom returns the list calls from the i-th on.
-func (f *fakeVendorAPI) callsFrom(i int) []vendorAPICall {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]vendorAPICall(nil), f.calls[min(i, len(f.calls)):]...)
-}
-
-// splitAPIPath splits "/inst-a/rest/api/3/myself" into "inst-a" and
-// "/rest/api/3/myself"; a path that starts with apiRoot has no label.
-func splitAPIPath(p, apiRoot string) (label, rest string) {
-	if strings.HasPrefix(p, apiRoot) {
-		return "", p
-	}
-	seg, rest, _ := strings.Cut(strings.TrimPrefix(p, "/"), "/")
-	return seg, "/" + rest
-}
-
-func writeVendorJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-// ---- Jira Cloud ----
-
-const jiraCloudTime = "2006-01-02T15:04:05.000-0700"
-
-type jiraCloudIssue struct {
-	key, status, statusID, category string
-	updated                         time.Time
-	histories                       []any
-}
-
-// fakeJiraCloudSearchAPI speaks Jira Cloud REST API v3 as documented:
-// GET /rest/api/3/myself (the API user's timeZone) and the enhanced JQL
-// search GET /rest/api/3/search/jql?jql=updated >= "yyyy-MM-dd HH:mm" ORDER
-// BY updated ASC&fields=...&expand=changelog&maxResults=N[&nextPageToken]
-// → {"issues": [...], "nextPageToken": ..., "isLast": bool}, issues with
-// fields.status, fields.updated, fields.comment and changelog.histories.
-// Auth: Basic poller@example.com:jira-api-token.
-type fakeJiraCloudSearchAPI struct {
-	*fakeVendorAPI
-	issues map[string]*jiraCloudIssue
-}
-
-var jiraCloudJQL = regexp.MustCompile(`^updated >= "(\d{4}-\d\d-\d\d \d\d:\d\d)" ORDER BY updated ASC$`)
-
-func newFakeJiraCloudSearchAPI(t *testing.T) *fakeJiraCloudSearchAPI {
-	f := &fakeJiraCloudSearchAPI{issues: map[string]*jiraCloudIssue{}}
-	f.fakeVendorAPI = newFakeVendorAPI(t, f.serve)
-	return f
-}
-
-func (f *fakeJiraCloudSearchAPI) serve(w http.ResponseWriter, r *http.Request) {
-	if u, p, ok := r.BasicAuth(); !ok || u != "poller@example.com" || p != "jira-api-token" {
-		writeVendorJSON(w, http.StatusUnauthorized, map[string]any{"errorMessages": []string{"Client must be authenticated to access this resource."}})
-		return
-	}
-	label, path := splitAPIPath(r.URL.Path, "/rest/")
-	switch path {
-	case "/rest/api/3/myself":
-		writeVendorJSON(w, http.StatusOK, map[string]any{"accountId": "5b10ac8d82e05b22cc7d4ef5", "timeZone": "UTC"})
-		return
-	case "/rest/api/3/search/jql":
-	default:
-		http.NotFound(w, r)
-		return
-	}
-	q := r.URL.Query()
-	m := jiraCloudJQL.FindStringSubmatch(q.Get("jql"))
-	since := ""
-	if m != nil {
-		since = m[1]
-	}
-	if f.canned(w, label, since) {
-		return
-	}
-	maxResults, err := strconv.Atoi(q.Get("maxResults"))
-	if m == nil || err != nil || maxResults < 1 || q.Get("expand") != "changelog" || !strings.Contains(q.Get("fields"), "status") {
-		f.logCall(label, since, http.StatusBadRequest)
-		writeVendorJSON(w, http.StatusBadRequest, map[string]any{"errorMessages": []string{"unsupported query"}})
-		return
-	}
-	from, _ := time.ParseInLocation("2006-01-02 15:04", since, time.UTC)
-	f.mu.Lock()
-	var hits []*jiraCloudIssue
-	for _, is := range f.issues {
-		if !is.updated.Before(from) {
-			hits = append(hits, is)
-		}
-	}
-	sort.Slice(hits, func(i, j int) bool {
-		if !hits[i].updated.Equal(hits[j].updated) {
-			return hits[i].updated.Before(hits[j].updated)
-		}
-		return hits[i].key < hits[j].key
-	})
-	start := 0
-	if tok := q.Get("nextPageToken"); tok != "" {
-		start, _ = strconv.Atoi(strings.TrimPrefix(tok, "p"))
-	}
-	end := min(start+min(maxResults, 50), len(hits))
-	start = min(start, end)
-	out := make([]any, 0, end-start)
-	for _, is := range hits[start:end] {
-		out = append(out, map[string]any{
-			"id": "1" + strings.TrimLeft(is.key, "ABCDEFGHIJKLMNOPQRSTUVWXYZ-"), "key": is.key,
-			"fields": map[string]any{
-				"status":  map[string]any{"name": is.status, "id": is.statusID, "statusCategory": map[string]any{"key": is.category}},
-				"updated": is.updated.Format(jiraCloudTime),
-				"comment": map[string]any{"comments": []any{}, "maxResults": 0, "total": 0, "startAt": 0},
-			},
-			"changelog": map[string]any{"startAt": 0, "maxResults": len(is.histories), "total": len(is.histories), "histories": is.histories},
-		})
-	}
-	f.calls = append(f.calls, vendorAPICall{at: time.Now(), label: label, since: since, status: http.StatusOK})
-	f.mu.Unlock()
-	res := map[string]any{"issues": out, "isLast": end >= len(hits)}
-	if end < len(hits) {
-		res["nextPageToken"] = fmt.Sprintf("p%d", end)
-	}
-	writeVendorJSON(w, http.StatusOK, res)
-}
-
-// transition moves an issue to a status at a time, as a user in Jira would.
-func (f *fakeJiraCloudSearchAPI) transition(key, to, toID, category string, at time.Time) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	is := f.issues[key]
-	if is == nil {
-		is = &jiraCloudIssue{key: key, status: "In Progress", statusID: "3", category: "indeterminate"}
-		f.issues[key] = is
-	}
-	is.histories = append(is.histories, map[string]any{
-		"id": strconv.Itoa(18000 + len(is.histories)), "author": map[string]any{"displayName": "Ola Berg"},
-		"created": at.Format(jiraCloudTime),
-		"items": []any{map[string]any{"field": "status", "fieldtype": "jira",
-			"from": is.statusID, "fromString": is.status, "to": toID, "toString": to}},
-	})
-	is.status, is.statusID, is.category, is.updated = to, toID, category, at
-}
-
-// ---- ServiceNow ----
-
-type serviceNowRow struct {
-	number, state, updatedBy string
-	updated                  time.Time
-}
-
-// fakeServiceNowTableAPI speaks the ServiceNow Table API as documented:
-// GET /api/now/table/incident?sysparm_query=sys_updated_on>=<UTC
-// yyyy-MM-dd HH:mm:ss>^ORDERBYsys_updated_on^ORDERBYsys_id&sysparm_limit
-// &sysparm_offset&sysparm_fields&sysparm_display_value=false → {"result":
-// [...]} with times in UTC. Auth: Basic hookgate-poller:sn-api-token.
-type fakeServiceNowTableAPI struct {
-	*fakeVendorAPI
-	rows map[string]*serviceNowRow
-}
-
-var serviceNowQuery = regexp.MustCompile(`^sys_updated_on>=(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\^ORDERBYsys_updated_on\^ORDERBYsys_id$`)
-
-func newFakeServiceNowTableAPI(t *testing.T) *fakeServiceNowTableAPI {
-	f := &fakeServiceNowTableAPI{rows: map[string]*serviceNowRow{}}
-	f.fakeVendorAPI = newFakeVendorAPI(t, f.serve)
-	return f
-}
-
-func (f *fakeServiceNowTableAPI) serve(w http.ResponseWriter, r *http.Request) {
-	if u, p, ok := r.BasicAuth(); !ok || u != "hookgate-poller" || p != "sn-api-token" {
-		writeVendorJSON(w, http.StatusUnauthorized, map[string]any{"error": map[string]any{"message": "User Not Authenticated", "detail": "Required to provide Auth information"}, "status": "failure"})
-		return
-	}
-	label, path := splitAPIPath(r.URL.Path, "/api/")
-	if path != "/api/now/table/incident" {
-		writeVendorJSON(w, http.StatusBadRequest, map[string]any{"error": map[string]any{"message": "Invalid table"}, "status": "failure"})
-		return
-	}
-	q := r.URL.Query()
-	m := serviceNowQuery.FindStringSubmatch(q.Get("sysparm_query"))
-	since := ""
-	if m != nil {
-		since = m[1]
-	}
-	if f.canned(w, label, since) {
-		return
-	}
-	limit, err1 := strconv.Atoi(q.Get("sysparm_limit"))
-	offset, err2 := strconv.Atoi(q.Get("sysparm_offset"))
-	fields := "," + q.Get("sysparm_fields") + ","
-	if m == nil || err1 != nil || err2 != nil || limit < 1 || offset < 0 || q.Get("sysparm_display_value") != "false" ||
-		!strings.Contains(fields, ",number,") || !strings.Contains(fields, ",state,") || !strings.Contains(fields, ",sys_updated_on,") {
-		f.logCall(label, since, http.StatusBadRequest)
-		writeVendorJSON(w, http.StatusBadRequest, map[string]any{"error": map[string]any{"message": "unsupported query"}, "status": "failure"})
-		return
-	}
-	from, _ := time.Parse(time.DateTime, since)
-	f.mu.Lock()
-	var hits []*serviceNowRow
-	for _, row := range f.rows {
-		if !row.updated.Before(from) {
-			hits = append(hits, row)
-		}
-	}
-	sort.Slice(hits, func(i, j int) bool {
-		if !hits[i].updated.Equal(hits[j].updated) {
-			return hits[i].updated.Before(hits[j].updated)
-		}
-		return hits[i].number < hits[j].number // stands in for sys_id
-	})
-	end := min(offset+limit, len(hits))
-	offset = min(offset, end)
-	out := make([]any, 0, end-offset)
-	for _, row := range hits[offset:end] {
-		out = append(out, map[string]any{
-			"number": row.number, "state": row.state, "comments": "",
-			"sys_updated_on": row.updated.UTC().Format(time.DateTime), "sys_updated_by": row.updatedBy,
-		})
-	}
-	f.calls = append(f.calls, vendorAPICall{at: time.Now(), label: label, since: since, status: http.StatusOK})
-	f.mu.Unlock()
-	writeVendorJSON(w, http.StatusOK, map[string]any{"result": out})
-}
-
-// set writes a record as an update in ServiceNow would (second-granular).
-func (f *fakeServiceNowTableAPI) set(number, state, by string, at time.Time) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.rows[number] = &serviceNowRow{number: number, state: state, updatedBy: by, updated: at.UTC().Truncate(time.Second)}
-}
-
-// ---- ManageEngine ServiceDesk Plus ----
-
-type serviceDeskRequest struct {
-	id, displayID, status string
-	updated               time.Time
-}
-
-// fakeServiceDeskPlusAPI speaks ServiceDesk Plus API v3 as documented:
-// GET /api/v3/requests?input_data={"list_info": {row_count, start_index,
-// sort_field, sort_order, search_criteria: [{field: last_updated_time,
-// condition: "greater or equal", value: <epoch ms>}]}} with the authtoken
-// header → {"requests": [...], "list_info": {"has_more_rows": bool},
-// "response_status": [...]}.
-type fakeServiceDeskPlusAPI struct {
-	*fakeVendorAPI
-	requests map[string]*serviceDeskRequest
-}
-
-func newFakeServiceDeskPlusAPI(t *testing.T) *fakeServiceDeskPlusAPI {
-	f := &fakeServiceDeskPlusAPI{requests: map[string]*serviceDeskRequest{}}
-	f.fakeVendorAPI = newFakeVendorAPI(t, f.serve)
-	return f
-}
-
-func (f *fakeServiceDeskPlusAPI) serve(w http.ResponseWriter, r *http.Request) {
-	if r.Header.Get("authtoken") != "sdp-api-token" {
-		writeVendorJSON(w, http.StatusUnauthorized, map[string]any{"response_status": map[string]any{"status_code": 4000, "status": "failed", "messages": []any{map[string]any{"status_code": 4001, "message": "Invalid authtoken"}}}})
-		return
-	}
-	label, path := splitAPIPath(r.URL.Path, "/api/")
-	if path != "/api/v3/requests" {
-		http.NotFound(w, r)
-		return
-	}
-	var in struct {
-		ListInfo struct {
-			RowCount       int    `json:"row_count"`
-			StartIndex     int    `json:"start_index"`
-			SortField      string `json:"sort_field"`
-			SortOrder      string `json:"sort_order"`
-			SearchCriteria []struct {
-				Field, Condition, Value string
-			} `json:"search_criteria"`
-		} `json:"list_info"`
-	}
-	err := json.Unmarshal([]byte(r.URL.Query().Get("input_data")), &in)
-	since := ""
-	if err == nil && len(in.ListInfo.SearchCriteria) == 1 {
-		since = in.ListInfo.SearchCriteria[0].Value
-	}
-	if f.canned(w, label, since) {
-		return
-	}
-	li := in.ListInfo
-	if err != nil || len(li.SearchCriteria) != 1 || li.SearchCriteria[0].Field != "last_updated_time" ||
-		li.SearchCriteria[0].Condition != "greater or equal" || li.SortField != "last_updated_time" ||
-		li.SortOrder != "asc" || li.StartIndex < 1 || li.RowCount < 1 ||
-		!strings.HasPrefix(r.Header.Get("Accept"), "application/vnd.manageengine.sdp.v3+json") {
-		f.logCall(label, since, http.StatusBadRequest)
-		writeVendorJSON(w, http.StatusBadRequest, map[string]any{"response_status": map[string]any{"status_code": 4000, "status": "failed"}})
-		return
-	}
-	ms, _ := strconv.ParseInt(since, 10, 64)
-	f.mu.Lock()
-	var hits []*serviceDeskRequest
-	for _, rq := range f.requests {
-		if rq.updated.UnixMilli() >= ms {
-			hits = append(hits, rq)
-		}
-	}
-	sort.Slice(hits, func(i, j int) bool {
-		if !hits[i].updated.Equal(hits[j].updated) {
-			return hits[i].updated.Before(hits[j].updated)
-		}
-		return hits[i].id < hits[j].id
-	})
-	start := min(li.StartIndex-1, len(hits))
-	end := min(start+li.RowCount, len(hits))
-	out := make([]any, 0, end-start)
-	for _, rq := range hits[start:end] {
-		out = append(out, map[string]any{
-			"id": rq.id, "display_id": rq.displayID, "subject": "Rotate leaked CI token",
-			"status":            map[string]any{"id": "2", "name": rq.status, "color": "#006600"},
-			"last_updated_time": map[string]any{"value": strconv.FormatInt(rq.updated.UnixMilli(), 10), "display_value": rq.updated.Format("Jan 2, 2006 03:04 PM")},
-			"technician":        map[string]any{"name": "Ana Souza", "email_id": "ana.souza@example.com"},
-		})
-	}
-	f.calls = append(f.calls, vendorAPICall{at: time.Now(), label: label, since: since, status: http.StatusOK})
-	f.mu.Unlock()
-	writeVendorJSON(w, http.StatusOK, map[string]any{
-		"requests":        out,
-		"list_info":       map[string]any{"has_more_rows": end < len(hits), "row_count": len(out), "start_index": start + 1},
-		"response_status": []any{map[string]any{"status_code": 2000, "status": "success"}},
-	})
-}
-
-// set writes a request as an update in ServiceDesk Plus would.
-func (f *fakeServiceDeskPlusAPI) set(id, displayID, status string, at time.Time) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.requests[id] = &serviceDeskRequest{id: id, displayID: displayID, status: status, updated: at.UTC().Truncate(time.Millisecond)}
+func newFakeServiceDeskPlusAPI(t *testing.T) *fakevendors.ServiceDeskPlus {
+	return fakevendors.NewServiceDeskPlus(t, fakevendors.ServiceDeskPlusOptions{Auth: fakevendors.Auth{Token: "sdp-api-token"}})
 }
 
 // ---- Caddy with the poller ----
@@ -662,19 +252,19 @@ func TestPollerTwoInstancesOneLeaseThenHandover(t *testing.T) {
 
 	// Only the holder searches: every search carries one instance's api_url,
 	// and no two come within one poll cycle (1s, jittered ±10%).
-	mark := jira.callCount()
-	eventually(t, 30*time.Second, "five searches", func() bool { return jira.callCount() >= mark+5 })
-	calls := jira.callsFrom(mark)
-	polling := calls[0].label
+	mark := jira.CallCount()
+	eventually(t, 30*time.Second, "five searches", func() bool { return jira.CallCount() >= mark+5 })
+	calls := jira.CallsFrom(mark)
+	polling := calls[0].Label
 	for i, c := range calls {
-		if c.label != polling {
-			t.Fatalf("search %d came from %s, an earlier one from %s: two instances poll one integration", i, c.label, polling)
+		if c.Label != polling {
+			t.Fatalf("search %d came from %s, an earlier one from %s: two instances poll one integration", i, c.Label, polling)
 		}
-		if i > 0 && c.at.Sub(calls[i-1].at) < 500*time.Millisecond {
-			t.Fatalf("searches %d and %d %v apart: more than one search per poll cycle", i-1, i, c.at.Sub(calls[i-1].at))
+		if i > 0 && c.At.Sub(calls[i-1].At) < 500*time.Millisecond {
+			t.Fatalf("searches %d and %d %v apart: more than one search per poll cycle", i-1, i, c.At.Sub(calls[i-1].At))
 		}
-		if c.status != http.StatusOK {
-			t.Fatalf("search %d answered %d", i, c.status)
+		if c.Status != http.StatusOK {
+			t.Fatalf("search %d answered %d", i, c.Status)
 		}
 	}
 	survivorLabel := "inst-a"
@@ -688,14 +278,14 @@ func TestPollerTwoInstancesOneLeaseThenHandover(t *testing.T) {
 	}
 
 	// A change while the holder runs.
-	jira.transition("SEC-7", "Done", "10002", "done", time.Now().UTC())
+	jira.Transition("SEC-7", "Done", "10002", "done", time.Now().UTC())
 	before := waitPolledChange(t, fs, 30*time.Second, id, "SEC-7", "Done", "retest")
 
 	// Crash the holder; a change happens right after.
 	inst[polling].Kill()
 	killedAt := time.Now()
-	killMark := jira.callCount()
-	jira.transition("SEC-8", "Done", "10002", "done", killedAt.UTC())
+	killMark := jira.CallCount()
+	jira.Transition("SEC-8", "Done", "10002", "done", killedAt.UTC())
 	survivor := inst[survivorLabel]
 	if r, _ := survivor.pollerRow(id); r.LeaseHolder != holder {
 		t.Fatalf("right after the crash the lease is held by %q, want the crashed %q until it expires", r.LeaseHolder, holder)
@@ -718,15 +308,15 @@ func TestPollerTwoInstancesOneLeaseThenHandover(t *testing.T) {
 	}
 
 	id8 := waitPolledChange(t, fs, 30*time.Second, id, "SEC-8", "Done", "retest")
-	postMark := jira.callCount()
-	eventually(t, 30*time.Second, "three more searches by the new holder", func() bool { return jira.callCount() >= postMark+3 })
+	postMark := jira.CallCount()
+	eventually(t, 30*time.Second, "three more searches by the new holder", func() bool { return jira.CallCount() >= postMark+3 })
 	sawSurvivor := false
-	for _, c := range jira.callsFrom(killMark) {
-		if c.label == polling && c.at.Sub(killedAt) > time.Second {
-			t.Fatalf("a search from the killed instance %v after the kill", c.at.Sub(killedAt))
+	for _, c := range jira.CallsFrom(killMark) {
+		if c.Label == polling && c.At.Sub(killedAt) > time.Second {
+			t.Fatalf("a search from the killed instance %v after the kill", c.At.Sub(killedAt))
 		}
-		if c.label == survivorLabel {
-			if d := c.at.Sub(killedAt); !sawSurvivor && d < 15*time.Second {
+		if c.Label == survivorLabel {
+			if d := c.At.Sub(killedAt); !sawSurvivor && d < 15*time.Second {
 				t.Fatalf("the surviving instance searched %v after the crash, while the crashed holder's lease was live", d)
 			}
 			sawSurvivor = true
@@ -765,10 +355,10 @@ func TestPollerRestartResumesFromTheCursor(t *testing.T) {
 		r, ok := first.pollerRow(id)
 		return ok && !r.Cursor.IsZero() && !r.LastSuccess.IsZero()
 	})
-	sn.set("INC0010001", "6", "r.okafor", time.Now())
+	sn.Set(fakevendors.ServiceNowRecord{Number: "INC0010001", State: "6", UpdatedBy: "r.okafor", Updated: time.Now()})
 	old := waitPolledChange(t, fs, 30*time.Second, id, "INC0010001", "6", "retest")
-	mark := sn.callCount()
-	eventually(t, 30*time.Second, "two more polls", func() bool { return sn.callCount() >= mark+2 })
+	mark := sn.CallCount()
+	eventually(t, 30*time.Second, "two more polls", func() bool { return sn.CallCount() >= mark+2 })
 	firstHolder := ""
 	if r, ok := first.pollerRow(id); ok {
 		firstHolder = r.LeaseHolder
@@ -789,23 +379,23 @@ func TestPollerRestartResumesFromTheCursor(t *testing.T) {
 
 	// While down: a work note on the old ticket (state unchanged), and a
 	// new resolution.
-	sn.set("INC0010001", "6", "a.nilsen", time.Now())
-	sn.set("INC0010002", "7", "r.okafor", time.Now())
+	sn.Set(fakevendors.ServiceNowRecord{Number: "INC0010001", State: "6", UpdatedBy: "a.nilsen", Updated: time.Now()})
+	sn.Set(fakevendors.ServiceNowRecord{Number: "INC0010002", State: "7", UpdatedBy: "r.okafor", Updated: time.Now()})
 
-	restartMark := sn.callCount()
+	restartMark := sn.CallCount()
 	second := startPollingCaddy(t, redisAddr, prefix, fs.URL, block)
 	newer := waitPolledChange(t, fs, 30*time.Second, id, "INC0010002", "7", "retest")
-	calls := sn.callsFrom(restartMark)
+	calls := sn.CallsFrom(restartMark)
 	if len(calls) == 0 {
 		t.Fatal("the new change arrived without a ServiceNow query")
 	}
 	// poller.DefaultOverlap is 2m.
-	if want := cursor.Add(-2 * time.Minute).Truncate(time.Second).Format(time.DateTime); calls[0].since != want {
-		t.Fatalf("first query after the restart starts at %q, want the stored cursor %v minus the overlap: %q", calls[0].since, cursor, want)
+	if want := cursor.Add(-2 * time.Minute).Truncate(time.Second).Format(time.DateTime); calls[0].Since != want {
+		t.Fatalf("first query after the restart starts at %q, want the stored cursor %v minus the overlap: %q", calls[0].Since, cursor, want)
 	}
 
-	mark = sn.callCount()
-	eventually(t, 30*time.Second, "three more polls", func() bool { return sn.callCount() >= mark+3 })
+	mark = sn.CallCount()
+	eventually(t, 30*time.Second, "three more polls", func() bool { return sn.CallCount() >= mark+3 })
 	r, ok := second.pollerRow(id)
 	if !ok || r.LastError != "" || !r.Cursor.After(cursor) || r.LeaseHolder == "" || r.LeaseHolder == firstHolder || r.LastEvents != 0 {
 		t.Fatalf("status after the restart: %+v (first holder %q, cursor before %v)", r, firstHolder, cursor)
@@ -836,15 +426,15 @@ func TestPollerFailingVendorIsolated(t *testing.T) {
 	jira := newFakeJiraCloudSearchAPI(t)
 	sn := newFakeServiceNowTableAPI(t)
 	sdp := newFakeServiceDeskPlusAPI(t)
-	rateLimited := &cannedAnswer{status: http.StatusTooManyRequests,
-		header: map[string]string{"Retry-After": "3", "Content-Type": "application/json"},
-		body:   `{"errorMessages":["Rate limit exceeded."]}`}
-	garbage := &cannedAnswer{status: http.StatusOK, header: map[string]string{"Content-Type": "application/json"},
-		body: `{"issues":[{"key":"SEC-1","fields":{"status":`}
-	serverError := &cannedAnswer{status: http.StatusInternalServerError, header: map[string]string{"Content-Type": "text/html"},
-		body: "<html><body>Internal Server Error</body></html>"}
+	rateLimited := &fakevendors.Answer{Status: http.StatusTooManyRequests,
+		Header: map[string]string{"Retry-After": "3", "Content-Type": "application/json"},
+		Body:   `{"errorMessages":["Rate limit exceeded."]}`}
+	garbage := &fakevendors.Answer{Status: http.StatusOK, Header: map[string]string{"Content-Type": "application/json"},
+		Body: `{"issues":[{"key":"SEC-1","fields":{"status":`}
+	serverError := &fakevendors.Answer{Status: http.StatusInternalServerError, Header: map[string]string{"Content-Type": "text/html"},
+		Body: "<html><body>Internal Server Error</body></html>"}
 	// Each failure holds until the test has seen it in the status.
-	jira.failWith(nil, rateLimited)
+	jira.FailNext(nil, rateLimited)
 
 	c := startPollingCaddy(t, redisAddr, prefix, fs.URL,
 		jiraPollIntegration("jira-a", jira.URL),
@@ -868,9 +458,9 @@ func TestPollerFailingVendorIsolated(t *testing.T) {
 	jiraCursor, jiraSuccess := start["jira-a"].Cursor, start["jira-a"].LastSuccess
 
 	now := time.Now().UTC()
-	jira.transition("SEC-99", "Done", "10002", "done", now)
-	sn.set("INC0020001", "6", "r.okafor", now)
-	sdp.set("91000000000417", "417", "Resolved", now)
+	jira.Transition("SEC-99", "Done", "10002", "done", now)
+	sn.Set(fakevendors.ServiceNowRecord{Number: "INC0020001", State: "6", UpdatedBy: "r.okafor", Updated: now})
+	sdp.Set(fakevendors.ServiceDeskPlusRequest{ID: "91000000000417", DisplayID: "417", Status: "Resolved", Updated: now})
 
 	// jiraFailing reads the status and fails the test if jira-a moved on
 	// or another integration shows an error.
@@ -893,9 +483,9 @@ func TestPollerFailingVendorIsolated(t *testing.T) {
 		return strings.Contains(ja.LastError, wantErr) && !ja.NextAttempt.IsZero()
 	}
 	eventually(t, 30*time.Second, "jira-a's 429 in its status", func() bool { return jiraFailing("jira search: HTTP 429 rate limited, retry after 3s") })
-	jira.failWith(nil, garbage)
+	jira.FailNext(nil, garbage)
 	eventually(t, 30*time.Second, "jira-a's garbage JSON in its status", func() bool { return jiraFailing("jira search: response is not the expected JSON") })
-	jira.failWith(nil, serverError)
+	jira.FailNext(nil, serverError)
 	eventually(t, 30*time.Second, "jira-a's HTTP 500 in its status", func() bool { return jiraFailing("jira search: HTTP 500") })
 	// The others deliver while Jira still fails.
 	snID := waitPolledChange(t, fs, 30*time.Second, "servicenow-b", "INC0020001", "6", "retest")
@@ -907,8 +497,8 @@ func TestPollerFailingVendorIsolated(t *testing.T) {
 	if !snCursors[len(snCursors)-1].After(snCursors[0]) {
 		t.Fatalf("servicenow-b's cursor stood still while jira-a failed: %v", snCursors[0])
 	}
-	failing := jira.callsFrom(0)
-	jira.recoverAPI()
+	failing := jira.CallsFrom(0)
+	jira.Recover()
 
 	// Before the recovery: 429, garbage, 500 (each at least once), every
 	// search from the same cursor, the one after the 429 no sooner than
@@ -916,8 +506,8 @@ func TestPollerFailingVendorIsolated(t *testing.T) {
 	// backoff (base poll_interval/2, doubling).
 	var kinds []int
 	for _, c := range failing {
-		if len(kinds) == 0 || kinds[len(kinds)-1] != c.status {
-			kinds = append(kinds, c.status)
+		if len(kinds) == 0 || kinds[len(kinds)-1] != c.Status {
+			kinds = append(kinds, c.Status)
 		}
 	}
 	if fmt.Sprint(kinds) != fmt.Sprint([]int{429, 200, 500}) {
@@ -925,18 +515,18 @@ func TestPollerFailingVendorIsolated(t *testing.T) {
 	}
 	since := jiraCursor.Add(-2 * time.Minute).Truncate(time.Minute).Format("2006-01-02 15:04")
 	for i, c := range failing {
-		if c.since != since {
-			t.Fatalf("failing search %d started at %q, want %q: the cursor moved", i, c.since, since)
+		if c.Since != since {
+			t.Fatalf("failing search %d started at %q, want %q: the cursor moved", i, c.Since, since)
 		}
 		if i == 0 {
 			continue
 		}
 		wait := 500 * time.Millisecond << (i - 1) // after the i-th failure in a row
-		if failing[i-1].status == http.StatusTooManyRequests {
+		if failing[i-1].Status == http.StatusTooManyRequests {
 			wait = max(wait, 3*time.Second)
 		}
-		if gap := c.at.Sub(failing[i-1].at); gap < wait*9/10 {
-			t.Fatalf("search %d came %v after failure %d (HTTP %d), want at least %v", i, gap, i, failing[i-1].status, wait)
+		if gap := c.At.Sub(failing[i-1].At); gap < wait*9/10 {
+			t.Fatalf("search %d came %v after failure %d (HTTP %d), want at least %v", i, gap, i, failing[i-1].Status, wait)
 		}
 	}
 

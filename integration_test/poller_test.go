@@ -5,75 +5,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/hookgate/caddy-hookgate/integrations"
 	"github.com/hookgate/caddy-hookgate/internal/testredis"
 )
-
-// fakeJiraCloudAPI is a local HTTP server that answers the two Jira Cloud
-// REST calls the poller makes (GET /rest/api/3/myself and the enhanced
-// search GET /rest/api/3/search/jql with expand=changelog) in their
-// documented shapes. No vendor SaaS is reachable from these machines.
-type fakeJiraCloudAPI struct {
-	*httptest.Server
-	mu       sync.Mutex
-	issues   []map[string]any
-	searches int
-}
-
-func newFakeJiraCloudAPI(t *testing.T) *fakeJiraCloudAPI {
-	f := &fakeJiraCloudAPI{}
-	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if u, p, ok := r.BasicAuth(); !ok || u != "poller@example.com" || p != "jira-api-token" {
-			w.WriteHeader(http.StatusUnauthorized)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		switch r.URL.Path {
-		case "/rest/api/3/myself":
-			_ = json.NewEncoder(w).Encode(map[string]any{"accountId": "5b10", "timeZone": "UTC"})
-		case "/rest/api/3/search/jql":
-			f.searches++
-			_ = json.NewEncoder(w).Encode(map[string]any{"issues": f.issues, "isLast": true})
-		default:
-			http.NotFound(w, r)
-		}
-	}))
-	t.Cleanup(f.Close)
-	return f
-}
-
-// resolve records that an issue moved to Done at at, as Jira shows it.
-func (f *fakeJiraCloudAPI) resolve(key string, at time.Time) {
-	const jiraTime = "2006-01-02T15:04:05.000-0700"
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.issues = append(f.issues, map[string]any{
-		"id": "10457", "key": key,
-		"fields": map[string]any{
-			"status":  map[string]any{"name": "Done", "id": "10002", "statusCategory": map[string]any{"key": "done"}},
-			"updated": at.Format(jiraTime),
-			"comment": map[string]any{"comments": []any{}},
-		},
-		"changelog": map[string]any{"histories": []any{map[string]any{
-			"id": "18001", "created": at.Format(jiraTime),
-			"items": []any{map[string]any{"field": "status", "fromString": "In Progress", "toString": "Done", "to": "10002"}},
-		}}},
-	})
-}
-
-func (f *fakeJiraCloudAPI) searchCount() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.searches
-}
 
 // TestPollerDeliversWhatTheWebhookMissed: a Jira status change whose
 // webhook never arrived reaches the finding service through the poll
@@ -84,7 +22,7 @@ func (f *fakeJiraCloudAPI) searchCount() int {
 func TestPollerDeliversWhatTheWebhookMissed(t *testing.T) {
 	redisAddr, prefix := testredis.Shared(t)
 	fs := newFindingService(t)
-	jira := newFakeJiraCloudAPI(t)
+	jira := newFakeJiraCloudSearchAPI(t) // internal/fakevendors: no vendor SaaS is reachable from here
 	f := startForwardCaddy(t, redisAddr, prefix, fs.URL, fmt.Sprintf(`		poll_interval 1s
 		integration jira-poll {
 			vendor    jira
@@ -120,7 +58,7 @@ func TestPollerDeliversWhatTheWebhookMissed(t *testing.T) {
 	}
 
 	changedAt := time.Now().UTC().Truncate(time.Second)
-	jira.resolve("SEC-42", changedAt)
+	jira.Transition("SEC-42", "Done", "10002", "done", changedAt)
 	var polled map[string]any
 	eventually(t, 30*time.Second, "the polled change at the finding service", func() bool {
 		fs.mu.Lock()
@@ -180,11 +118,11 @@ func TestPollerDeliversWhatTheWebhookMissed(t *testing.T) {
 		}
 		return false
 	})
-	jira.resolve("SEC-43", hookedAt)
+	jira.Transition("SEC-43", "Done", "10002", "done", hookedAt)
 
 	// More polls pass over both changes (overlap window): each still once.
-	before := jira.searchCount()
-	eventually(t, 30*time.Second, "three more polls", func() bool { return jira.searchCount() >= before+3 })
+	before := jira.CallCount()
+	eventually(t, 30*time.Second, "three more polls", func() bool { return jira.CallCount() >= before+3 })
 	id, _ := polled["id"].(string)
 	for _, e := range []string{id, hooked} {
 		if n := fs.snapshot()[e]; n != 1 {

@@ -1,4 +1,4 @@
-package poller
+package poller_test
 
 import (
 	"context"
@@ -9,18 +9,20 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/hookgate/caddy-hookgate/internal/testredis"
-
 	"github.com/hookgate/caddy-hookgate/events"
 	"github.com/hookgate/caddy-hookgate/integrations"
+	"github.com/hookgate/caddy-hookgate/internal/fakevendors"
+	"github.com/hookgate/caddy-hookgate/internal/testredis"
+	"github.com/hookgate/caddy-hookgate/poller"
+	_ "github.com/hookgate/caddy-hookgate/vendors/all"
 )
 
 // newTestRedisState returns RedisState under a fresh key prefix whose keys
 // are deleted when the test ends.
-func newTestRedisState(t testing.TB) (*RedisState, redis.UniversalClient, string) {
+func newTestRedisState(t testing.TB) (*poller.RedisState, redis.UniversalClient, string) {
 	c := testredis.Client(t)
 	prefix := testredis.Prefix(t, c)
-	return NewRedisState(c, prefix), c, prefix
+	return poller.NewRedisState(c, prefix), c, prefix
 }
 
 // testClock is the injected clock.
@@ -61,12 +63,12 @@ type commitCall struct {
 type harness struct {
 	t      *testing.T
 	clock  *testClock
-	state  *RedisState
+	state  *poller.RedisState
 	client redis.UniversalClient
 	prefix string
-	jira   *fakeJiraCloud
-	sn     *fakeServiceNow
-	me     *fakeServiceDeskPlus
+	jira   *fakevendors.Jira
+	sn     *fakevendors.ServiceNow
+	me     *fakevendors.ServiceDeskPlus
 
 	mu        sync.Mutex
 	recs      []integrations.Record
@@ -76,11 +78,15 @@ type harness struct {
 
 func newHarness(t *testing.T) *harness {
 	st, c, prefix := newTestRedisState(t)
+	zone, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
 	return &harness{
 		t: t, clock: &testClock{t: t0}, state: st, client: c, prefix: prefix,
-		jira: newFakeJiraCloud(t, "America/New_York"),
-		sn:   newFakeServiceNow(t),
-		me:   newFakeServiceDeskPlus(t),
+		jira: fakevendors.NewJira(t, fakevendors.JiraOptions{Zone: zone}),
+		sn:   fakevendors.NewServiceNow(t, fakevendors.ServiceNowOptions{}),
+		me:   fakevendors.NewServiceDeskPlus(t, fakevendors.ServiceDeskPlusOptions{}),
 	}
 }
 
@@ -89,11 +95,11 @@ func (h *harness) add(id string, vendor integrations.Vendor) integrations.Record
 	rec := integrations.Record{ID: id, Vendor: vendor, Active: true, APIToken: "tok-" + id}
 	switch vendor {
 	case integrations.Jira:
-		rec.APIURL, rec.APIUser = h.jira.srv.URL, "bot@example.com"
+		rec.APIURL, rec.APIUser = h.jira.URL, "bot@example.com"
 	case integrations.ServiceNow:
-		rec.APIURL, rec.APIUser = h.sn.srv.URL+"/", "hookgate"
+		rec.APIURL, rec.APIUser = h.sn.URL+"/", "hookgate"
 	case integrations.ManageEngine:
-		rec.APIURL = h.me.srv.URL
+		rec.APIURL = h.me.URL
 	}
 	h.mu.Lock()
 	h.recs = append(h.recs, rec)
@@ -101,8 +107,8 @@ func (h *harness) add(id string, vendor integrations.Vendor) integrations.Record
 	return rec
 }
 
-func (h *harness) poller(instance string, mod func(*Config)) *Poller {
-	cfg := Config{
+func (h *harness) poller(instance string, mod func(*poller.Config)) *poller.Poller {
+	cfg := poller.Config{
 		Lister: func(context.Context) ([]integrations.Record, error) {
 			h.mu.Lock()
 			defer h.mu.Unlock()
@@ -133,7 +139,7 @@ func (h *harness) poller(instance string, mod func(*Config)) *Poller {
 	if mod != nil {
 		mod(&cfg)
 	}
-	p, err := New(cfg)
+	p, err := poller.New(cfg)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -165,13 +171,13 @@ func (h *harness) commitCalls(integration string) []commitCall {
 	return out
 }
 
-func (h *harness) status(p *Poller) map[string]IntegrationStatus {
+func (h *harness) status(p *poller.Poller) map[string]poller.IntegrationStatus {
 	h.t.Helper()
 	rows, err := p.Status(context.Background())
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	out := map[string]IntegrationStatus{}
+	out := map[string]poller.IntegrationStatus{}
 	for _, r := range rows {
 		out[r.Integration] = r
 	}
@@ -188,7 +194,7 @@ func (h *harness) cursor(id string) time.Time {
 }
 
 // pollOnce runs PollOnce and returns its error text ("" for none).
-func pollOnce(t *testing.T, p *Poller) string {
+func pollOnce(t *testing.T, p *poller.Poller) string {
 	t.Helper()
 	if err := p.PollOnce(context.Background()); err != nil {
 		return err.Error()

@@ -6,11 +6,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"os"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -35,8 +33,8 @@ const (
 // Config configures a Poller.
 type Config struct {
 	// Lister returns the integrations to poll. Records that are not
-	// Pollable (inactive, not Jira/ServiceNow/ManageEngine, no api_url or
-	// api_token) are skipped. Required.
+	// Pollable (inactive, of a vendor without a registered Client, no
+	// api_url or api_token) are skipped. Required.
 	Lister func(ctx context.Context) ([]integrations.Record, error)
 	// Commit writes one page's events (already through events.Orchestrate)
 	// the way verified webhooks are written: the caller wires the outbox.
@@ -88,10 +86,10 @@ type Poller struct {
 	cfg Config
 
 	mu      sync.Mutex
-	leases  map[string]Lease       // integration -> lease this instance holds
-	backoff map[string]backoffInfo // integration -> failures and next attempt
-	zones   map[string]*time.Location
-	busy    map[string]bool // integration -> a visit is in flight
+	leases  map[string]Lease          // integration -> lease this instance holds
+	backoff map[string]backoffInfo    // integration -> failures and next attempt
+	zones   map[string]*time.Location // integration, api_url, api_user -> Client.Zone answer
+	busy    map[string]bool           // integration -> a visit is in flight
 
 	// running tracks the visits Run started, so it can wait for them.
 	running sync.WaitGroup
@@ -185,298 +183,6 @@ func New(cfg Config) (*Poller, error) {
 // Instance is the name this Poller holds leases under.
 func (p *Poller) Instance() string { return p.cfg.Instance }
 
-// Run polls every Interval (jittered ±10%) until ctx ends, then releases
-// the leases it holds. It returns ctx's error.
-func (p *Poller) Run(ctx context.Context) error {
-	defer func() {
-		p.running.Wait()
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		p.Release(rctx)
-	}()
-	sem := make(chan struct{}, p.cfg.Concurrency)
-	for {
-		// Each integration's visit runs on its own: one that is slow (a
-		// vendor that hangs until the request timeout) is skipped while in
-		// flight instead of holding up every other integration's next poll.
-		if err := p.startVisits(ctx, sem); err != nil && ctx.Err() == nil {
-			p.cfg.Logger.Warn("ticket poll could not start", zap.Error(err))
-		}
-		jitter := 0.9 + 0.2*rand.Float64()
-		t := time.NewTimer(time.Duration(float64(p.cfg.Interval) * jitter))
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
-		}
-	}
-}
-
-// Release frees every lease this Poller holds, so another instance takes
-// the integrations over at once instead of after LeaseTTL.
-func (p *Poller) Release(ctx context.Context) {
-	p.mu.Lock()
-	held := p.leases
-	p.leases = map[string]Lease{}
-	p.mu.Unlock()
-	for _, l := range held {
-		if err := p.cfg.State.Release(ctx, l); err != nil {
-			p.cfg.Logger.Warn("releasing poll lease failed", zap.String("integration", l.Integration), zap.Error(err))
-		}
-	}
-}
-
-// PollOnce visits every pollable integration once, at most Concurrency at
-// a time: integrations another instance holds the lease of, and those
-// backing off, are skipped. Leases of integrations no longer listed are
-// released. It returns the Lister's error, or the visits' errors joined
-// (each also recorded in the integration's status).
-func (p *Poller) PollOnce(ctx context.Context) error {
-	todo, err := p.pollable(ctx)
-	if err != nil {
-		return err
-	}
-
-	var (
-		wg   sync.WaitGroup
-		emu  sync.Mutex
-		errs []error
-		sem  = make(chan struct{}, p.cfg.Concurrency)
-	)
-	for _, rec := range todo {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-			wg.Wait()
-			return ctx.Err()
-		}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			if err := p.visit(ctx, rec); err != nil {
-				emu.Lock()
-				errs = append(errs, fmt.Errorf("integration %s: %w", rec.ID, err))
-				emu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	return errors.Join(errs...)
-}
-
-func (p *Poller) releaseUnlisted(ctx context.Context, listed map[string]bool) {
-	p.mu.Lock()
-	var gone []Lease
-	for id, l := range p.leases {
-		if !listed[id] {
-			gone = append(gone, l)
-			delete(p.leases, id)
-		}
-	}
-	p.mu.Unlock()
-	for _, l := range gone {
-		_ = p.cfg.State.Release(ctx, l)
-	}
-}
-
-// lease renews the lease this instance holds on rec, or acquires it.
-// ok is false when another instance holds it.
-func (p *Poller) lease(ctx context.Context, id string) (Lease, bool, error) {
-	p.mu.Lock()
-	l, held := p.leases[id]
-	p.mu.Unlock()
-	if held {
-		err := p.cfg.State.Renew(ctx, l, p.cfg.LeaseTTL)
-		if err == nil {
-			return l, true, nil
-		}
-		p.forget(id)
-		if !errors.Is(err, ErrLeaseLost) {
-			return Lease{}, false, err
-		}
-	}
-	l, err := p.cfg.State.Acquire(ctx, id, p.cfg.Instance, p.cfg.LeaseTTL)
-	if errors.Is(err, ErrLeaseHeld) {
-		return Lease{}, false, nil
-	}
-	if err != nil {
-		return Lease{}, false, err
-	}
-	p.mu.Lock()
-	p.leases[id] = l
-	p.mu.Unlock()
-	return l, true, nil
-}
-
-func (p *Poller) forget(id string) {
-	p.mu.Lock()
-	delete(p.leases, id)
-	p.mu.Unlock()
-}
-
-// visit polls one integration if this instance holds (or gets) its lease
-// and it is not backing off.
-func (p *Poller) visit(ctx context.Context, rec integrations.Record) error {
-	now := p.cfg.Now()
-	p.mu.Lock()
-	bo := p.backoff[rec.ID]
-	p.mu.Unlock()
-	backingOff := now.Before(bo.until)
-	l, ok, err := p.lease(ctx, rec.ID)
-	if err != nil {
-		return err // state store trouble: nothing to record it in either
-	}
-	if !ok || backingOff {
-		return nil
-	}
-
-	vctx, cancel := context.WithTimeout(ctx, p.cfg.VisitTimeout)
-	defer cancel()
-	stopRenew := p.keepRenewed(vctx, cancel, l)
-	n, err := p.poll(vctx, rec, l, now)
-	stopRenew()
-
-	res := Result{At: p.cfg.Now(), Events: n}
-	if err != nil {
-		if errors.Is(err, ErrLeaseLost) {
-			p.forget(rec.ID)
-		}
-		res.Err = capError(redact(err.Error(), rec.APIToken))
-		p.failed(rec.ID, err)
-		p.cfg.Logger.Warn("ticket poll failed", zap.String("integration", rec.ID),
-			zap.String("vendor", string(rec.Vendor)), zap.String("error", res.Err))
-	} else {
-		p.mu.Lock()
-		delete(p.backoff, rec.ID)
-		p.mu.Unlock()
-		p.cfg.Logger.Debug("ticket poll done", zap.String("integration", rec.ID),
-			zap.String("vendor", string(rec.Vendor)), zap.Int("events", n))
-	}
-	if rerr := p.cfg.State.Record(ctx, rec.ID, res); rerr != nil {
-		p.cfg.Logger.Warn("recording poll result failed", zap.String("integration", rec.ID), zap.Error(rerr))
-	}
-	if err != nil {
-		return errors.New(res.Err)
-	}
-	return nil
-}
-
-// keepRenewed renews l every third of LeaseTTL while a visit runs and
-// cancels the visit if the lease is lost.
-func (p *Poller) keepRenewed(ctx context.Context, cancel context.CancelFunc, l Lease) (stop func()) {
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		t := time.NewTicker(max(p.cfg.LeaseTTL/3, 10*time.Millisecond))
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				if err := p.cfg.State.Renew(ctx, l, p.cfg.LeaseTTL); errors.Is(err, ErrLeaseLost) {
-					cancel()
-					return
-				}
-			}
-		}
-	}()
-	return func() { close(done); wg.Wait() }
-}
-
-// failed starts or extends rec's backoff.
-func (p *Poller) failed(id string, err error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	bo := p.backoff[id]
-	bo.failures++
-	d := p.cfg.BackoffBase << min(bo.failures-1, 20)
-	if d <= 0 || d > p.cfg.MaxBackoff {
-		d = p.cfg.MaxBackoff
-	}
-	var rl *RateLimitedError
-	if errors.As(err, &rl) {
-		d = max(d, rl.RetryAfter)
-	}
-	bo.until = p.cfg.Now().Add(d)
-	p.backoff[id] = bo
-}
-
-// poll is one visit under lease l: fetch since cursor−overlap, commit page
-// by page, advance the cursor. It returns how many events it committed.
-func (p *Poller) poll(ctx context.Context, rec integrations.Record, l Lease, start time.Time) (int, error) {
-	st := p.cfg.State
-	cursor, err := st.Cursor(ctx, rec.ID)
-	if err != nil {
-		return 0, err
-	}
-	if cursor.IsZero() {
-		// First visit: start here, replay nothing from before.
-		return 0, st.Advance(ctx, l, start)
-	}
-	committed := 0
-	ps := &pass{
-		rec:            rec,
-		since:          cursor.Add(-p.cfg.Overlap),
-		start:          start,
-		http:           p.cfg.HTTP,
-		requestTimeout: p.cfg.RequestTimeout,
-		seen: func(ctx context.Context, keys []string) (map[string]string, error) {
-			return st.Seen(ctx, rec.ID, keys)
-		},
-		zone: func(ctx context.Context) (*time.Location, error) { return p.jiraZone(ctx, rec) },
-	}
-	ps.deliver = func(ctx context.Context, pg page) error {
-		if len(pg.evs) > 0 {
-			evs, _ := events.Orchestrate(rec, pg.evs)
-			if err := p.cfg.Commit(ctx, rec, evs); err != nil {
-				return fmt.Errorf("commit: %w", err)
-			}
-			committed += len(evs)
-		}
-		if err := st.Remember(ctx, l, pg.remember); err != nil {
-			return err
-		}
-		if !pg.through.IsZero() {
-			return st.Advance(ctx, l, pg.through)
-		}
-		return nil
-	}
-	if err := clients[rec.Vendor](ctx, ps); err != nil {
-		return committed, err
-	}
-	if ps.skipped > 0 {
-		p.cfg.Logger.Warn("tickets skipped: the vendor's record lacks what an event needs",
-			zap.String("integration", rec.ID), zap.Int("skipped", ps.skipped))
-	}
-	return committed, st.Advance(ctx, l, start)
-}
-
-// jiraZone is the Jira API user's time zone, asked once per integration
-// and API account.
-func (p *Poller) jiraZone(ctx context.Context, rec integrations.Record) (*time.Location, error) {
-	key := rec.ID + "\x00" + rec.APIURL + "\x00" + rec.APIUser
-	p.mu.Lock()
-	loc := p.zones[key]
-	p.mu.Unlock()
-	if loc != nil {
-		return loc, nil
-	}
-	loc, err := jiraZone(ctx, &pass{rec: rec, http: p.cfg.HTTP, requestTimeout: p.cfg.RequestTimeout})
-	if err != nil {
-		return nil, err
-	}
-	p.mu.Lock()
-	p.zones[key] = loc
-	p.mu.Unlock()
-	return loc, nil
-}
-
 // Status is what GET /hookgate/poller shows: one row per pollable
 // integration, by id.
 func (p *Poller) Status(ctx context.Context) ([]IntegrationStatus, error) {
@@ -512,81 +218,4 @@ func (p *Poller) Status(ctx context.Context) ([]IntegrationStatus, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Integration < out[j].Integration })
 	return out, nil
-}
-
-// capError bounds a recorded error.
-func capError(s string) string {
-	if len(s) > maxErrorLen {
-		return strings.ToValidUTF8(s[:maxErrorLen], "")
-	}
-	return s
-}
-
-// startVisits starts a visit for every pollable integration that has none
-// in flight, at most cap(sem) at once across cycles, and returns without
-// waiting for them.
-func (p *Poller) startVisits(ctx context.Context, sem chan struct{}) error {
-	todo, err := p.pollable(ctx)
-	if err != nil {
-		return err
-	}
-	for _, rec := range todo {
-		if !p.claim(rec.ID) {
-			continue
-		}
-		p.running.Add(1)
-		go func() {
-			defer p.running.Done()
-			defer p.unclaim(rec.ID)
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				return
-			}
-			defer func() { <-sem }()
-			if err := p.visit(ctx, rec); err != nil && ctx.Err() == nil {
-				p.cfg.Logger.Warn("ticket poll failed", zap.String("integration", rec.ID), zap.Error(err))
-			}
-		}()
-	}
-	return nil
-}
-
-// claim marks an integration's visit in flight; false if one already is.
-func (p *Poller) claim(id string) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.busy == nil {
-		p.busy = map[string]bool{}
-	}
-	if p.busy[id] {
-		return false
-	}
-	p.busy[id] = true
-	return true
-}
-
-func (p *Poller) unclaim(id string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	delete(p.busy, id)
-}
-
-// pollable lists the integrations to visit and releases the leases of
-// those that dropped out.
-func (p *Poller) pollable(ctx context.Context) ([]integrations.Record, error) {
-	recs, err := p.cfg.Lister(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("poller: listing integrations: %w", err)
-	}
-	listed := map[string]bool{}
-	var todo []integrations.Record
-	for _, r := range recs {
-		if Pollable(r) && !listed[r.ID] {
-			listed[r.ID] = true
-			todo = append(todo, r)
-		}
-	}
-	p.releaseUnlisted(ctx, listed)
-	return todo, nil
 }

@@ -1,4 +1,4 @@
-package poller
+package poller_test
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 
 	"github.com/hookgate/caddy-hookgate/events"
 	"github.com/hookgate/caddy-hookgate/integrations"
+	"github.com/hookgate/caddy-hookgate/internal/fakevendors"
+	"github.com/hookgate/caddy-hookgate/poller"
 )
 
 // The changes the testdata webhook payloads describe, as the vendors' APIs
@@ -25,12 +27,12 @@ var (
 )
 
 func (h *harness) dropWebhooks() {
-	h.jira.transition("SEC-42", "In Progress", "3", "indeterminate", t0.Add(5*time.Minute))
-	h.jira.transition("SEC-42", "Done", "10002", "done", jiraDoneAt)
-	h.jira.comment("SEC-42", fakeJiraComment{ID: "20417", Author: "Ola Berg",
+	h.jira.Transition("SEC-42", "In Progress", "3", "indeterminate", t0.Add(5*time.Minute))
+	h.jira.Transition("SEC-42", "Done", "10002", "done", jiraDoneAt)
+	h.jira.Comment("SEC-42", fakevendors.JiraComment{ID: "20417", Author: "Ola Berg",
 		Body: "Fix deployed to staging; the export now uses bound parameters.", Created: jiraCommentAt, Updated: jiraCommentAt})
-	h.sn.set(fakeSNRecord{Number: "INC0010234", State: "6", Comments: snResolvedNotes, UpdatedBy: "r.okafor", Updated: snResolvedAt})
-	h.me.set(fakeMERequest{ID: "118000004412077", DisplayID: "5731", Status: "Closed", Updated: meClosedAt})
+	h.sn.Set(fakevendors.ServiceNowRecord{Number: "INC0010234", State: "6", Comments: snResolvedNotes, UpdatedBy: "r.okafor", Updated: snResolvedAt})
+	h.me.Set(fakevendors.ServiceDeskPlusRequest{ID: "118000004412077", DisplayID: "5731", Status: "Closed", Updated: meClosedAt})
 }
 
 func byID(evs []events.Event) map[string]events.Event {
@@ -59,7 +61,7 @@ func TestPollCommitsWhatWebhooksMissed(t *testing.T) {
 			t.Errorf("%s: first visit cursor %v, want %v (no history replay)", rec.ID, c, t0)
 		}
 	}
-	if n := h.jira.callsOf(jr.APIToken) + h.sn.callsOf(sn.APIToken) + h.me.callsOf(me.APIToken); n != 0 {
+	if n := h.jira.CallsOf(jr.APIToken) + h.sn.CallsOf(sn.APIToken) + h.me.CallsOf(me.APIToken); n != 0 {
 		t.Errorf("first visit asked the vendors %d times, want 0", n)
 	}
 
@@ -166,11 +168,11 @@ func TestPollTwoInstancesOneLeaseEach(t *testing.T) {
 			h.add(fmt.Sprintf("snow-%d", i), integrations.ServiceNow),
 			h.add(fmt.Sprintf("sdp-%d", i), integrations.ManageEngine))
 	}
-	short := func(c *Config) { c.LeaseTTL = time.Second }
+	short := func(c *poller.Config) { c.LeaseTTL = time.Second }
 	pa, pb := h.poller("a", short), h.poller("b", short)
 	both := func() {
 		var wg sync.WaitGroup
-		for _, p := range []*Poller{pa, pb} {
+		for _, p := range []*poller.Poller{pa, pb} {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -184,11 +186,11 @@ func TestPollTwoInstancesOneLeaseEach(t *testing.T) {
 	calls := func(rec integrations.Record) int {
 		switch rec.Vendor {
 		case integrations.Jira:
-			return h.jira.callsOf(rec.APIToken)
+			return h.jira.CallsOf(rec.APIToken)
 		case integrations.ServiceNow:
-			return h.sn.callsOf(rec.APIToken)
+			return h.sn.CallsOf(rec.APIToken)
 		}
-		return h.me.callsOf(rec.APIToken)
+		return h.me.CallsOf(rec.APIToken)
 	}
 
 	both()
@@ -218,7 +220,7 @@ func TestPollTwoInstancesOneLeaseEach(t *testing.T) {
 
 	// "a" crashes: it stops renewing. Its leases expire on Redis's clock.
 	time.Sleep(1200 * time.Millisecond)
-	h.sn.set(fakeSNRecord{Number: "INC0010234", State: "7", UpdatedBy: "r.okafor", Updated: t0.Add(61 * time.Minute)})
+	h.sn.Set(fakevendors.ServiceNowRecord{Number: "INC0010234", State: "7", UpdatedBy: "r.okafor", Updated: t0.Add(61 * time.Minute)})
 	h.clock.Set(t0.Add(62 * time.Minute))
 	if e := pollOnce(t, pb); e != "" {
 		t.Fatal(e)
@@ -295,9 +297,9 @@ func TestPollRestartResumesFromCursor(t *testing.T) {
 	// ServiceNow and ManageEngine remember what they saw; Jira sees the
 	// history again, and it yields the same id, so nothing new reaches the
 	// finding service.
-	h.jira.transition("SEC-42", "Reopened", "4", "new", t0.Add(71*time.Minute))
-	h.sn.set(fakeSNRecord{Number: "INC0010234", State: "2", UpdatedBy: "r.okafor", Updated: t0.Add(71 * time.Minute)})
-	h.me.set(fakeMERequest{ID: "118000004412077", DisplayID: "5731", Status: "Open", Updated: t0.Add(71 * time.Minute)})
+	h.jira.Transition("SEC-42", "Reopened", "4", "new", t0.Add(71*time.Minute))
+	h.sn.Set(fakevendors.ServiceNowRecord{Number: "INC0010234", State: "2", UpdatedBy: "r.okafor", Updated: t0.Add(71 * time.Minute)})
+	h.me.Set(fakevendors.ServiceDeskPlusRequest{ID: "118000004412077", DisplayID: "5731", Status: "Open", Updated: t0.Add(71 * time.Minute)})
 	h.clock.Set(t0.Add(72 * time.Minute))
 	if e := pollOnce(t, p2); e != "" {
 		t.Fatal(e)
@@ -341,9 +343,9 @@ func TestPollVendorFailures(t *testing.T) {
 	p := h.poller("a", nil)
 	pollOnce(t, p)
 	h.dropWebhooks()
-	h.jira.failWith(jBad.APIToken, fakeResponse{status: 429, header: map[string]string{"Retry-After": "600"}, body: `{"errorMessages":["Rate limit exceeded"]}`})
-	h.sn.failWith(sBad.APIToken, fakeResponse{status: 500, body: "<html>Internal Server Error</html>"})
-	h.me.failWith(mBad.APIToken, fakeResponse{status: 200, body: `{"requests": [{"display_id": "5731", `})
+	h.jira.FailToken(jBad.APIToken, fakevendors.Answer{Status: 429, Header: map[string]string{"Retry-After": "600"}, Body: `{"errorMessages":["Rate limit exceeded"]}`})
+	h.sn.FailToken(sBad.APIToken, fakevendors.Answer{Status: 500, Body: "<html>Internal Server Error</html>"})
+	h.me.FailToken(mBad.APIToken, fakevendors.Answer{Status: 200, Body: `{"requests": [{"display_id": "5731", `})
 	h.clock.Set(t0.Add(time.Hour))
 
 	e := pollOnce(t, p)
@@ -377,19 +379,19 @@ func TestPollVendorFailures(t *testing.T) {
 
 	// Backing off: not asked again at once (the first backoff is half an
 	// interval), even with the vendor well.
-	h.jira.clearFailures()
-	h.sn.clearFailures()
-	h.me.clearFailures()
-	callsBefore := h.jira.callsOf(jBad.APIToken) + h.sn.callsOf(sBad.APIToken) + h.me.callsOf(mBad.APIToken)
+	h.jira.Recover()
+	h.sn.Recover()
+	h.me.Recover()
+	callsBefore := h.jira.CallsOf(jBad.APIToken) + h.sn.CallsOf(sBad.APIToken) + h.me.CallsOf(mBad.APIToken)
 	h.clock.Advance(20 * time.Second)
 	if e := pollOnce(t, p); e != "" {
 		t.Fatal(e)
 	}
-	if n := h.jira.callsOf(jBad.APIToken) + h.sn.callsOf(sBad.APIToken) + h.me.callsOf(mBad.APIToken); n != callsBefore {
+	if n := h.jira.CallsOf(jBad.APIToken) + h.sn.CallsOf(sBad.APIToken) + h.me.CallsOf(mBad.APIToken); n != callsBefore {
 		t.Errorf("failing integrations asked again during backoff (%d calls, before %d)", n, callsBefore)
 	}
-	if h.sn.callsOf(sOK.APIToken) != 2 {
-		t.Errorf("healthy integration held up: %d calls", h.sn.callsOf(sOK.APIToken))
+	if h.sn.CallsOf(sOK.APIToken) != 2 {
+		t.Errorf("healthy integration held up: %d calls", h.sn.CallsOf(sOK.APIToken))
 	}
 
 	// After the backoff they catch up from their unmoved cursors.
@@ -413,7 +415,7 @@ func TestPollVendorFailures(t *testing.T) {
 // timestamps included) and emits each change once.
 func TestPollPagination(t *testing.T) {
 	h := newHarness(t)
-	h.jira.pageSize = 2
+	h.jira.SetPageSize(2)
 	jr := h.add("sec-jira", integrations.Jira)
 	sn := h.add("ops-snow", integrations.ServiceNow)
 	me := h.add("it-sdp", integrations.ManageEngine)
@@ -421,7 +423,7 @@ func TestPollPagination(t *testing.T) {
 	pollOnce(t, p)
 
 	for i := range 5 {
-		h.jira.transition(fmt.Sprintf("SEC-%d", i), "Done", "10002", "done", t0.Add(time.Duration(10+i)*time.Minute))
+		h.jira.Transition(fmt.Sprintf("SEC-%d", i), "Done", "10002", "done", t0.Add(time.Duration(10+i)*time.Minute))
 	}
 	same := t0.Add(20 * time.Minute)
 	for i := range 250 {
@@ -429,11 +431,11 @@ func TestPollPagination(t *testing.T) {
 		if i >= 150 {
 			at = same.Add(time.Duration(i) * time.Second)
 		}
-		h.sn.set(fakeSNRecord{Number: fmt.Sprintf("INC%07d", i), State: "6", Updated: at})
+		h.sn.Set(fakevendors.ServiceNowRecord{Number: fmt.Sprintf("INC%07d", i), State: "6", Updated: at})
 	}
 	for i := range 230 {
 		at := same.Add(time.Duration(i/120) * time.Second) // 120 in one second, then 110 in the next
-		h.me.set(fakeMERequest{ID: fmt.Sprint(9000 + i), DisplayID: fmt.Sprint(i), Status: "Resolved", Updated: at})
+		h.me.Set(fakevendors.ServiceDeskPlusRequest{ID: fmt.Sprint(9000 + i), DisplayID: fmt.Sprint(i), Status: "Resolved", Updated: at})
 	}
 	h.clock.Set(t0.Add(time.Hour))
 	if e := pollOnce(t, p); e != "" {
@@ -445,9 +447,9 @@ func TestPollPagination(t *testing.T) {
 		minCalls  int
 		callsOfFn func(string) int
 	}{
-		{jr, 5, 3, h.jira.callsOf},
-		{sn, 250, 3, h.sn.callsOf},
-		{me, 230, 3, h.me.callsOf},
+		{jr, 5, 3, h.jira.CallsOf},
+		{sn, 250, 3, h.sn.CallsOf},
+		{me, 230, 3, h.me.CallsOf},
 	} {
 		evs := h.committed(c.rec.ID)
 		ids := byID(evs)
@@ -467,12 +469,12 @@ func TestPollPagination(t *testing.T) {
 // page, and the next visit commits the rest.
 func TestPollCommitFailureKeepsCursor(t *testing.T) {
 	h := newHarness(t)
-	h.jira.pageSize = 2
+	h.jira.SetPageSize(2)
 	jr := h.add("sec-jira", integrations.Jira)
 	p := h.poller("a", nil)
 	pollOnce(t, p)
 	for i := range 5 {
-		h.jira.transition(fmt.Sprintf("SEC-%d", i), "Done", "10002", "done", t0.Add(time.Duration(10*(i+1))*time.Minute))
+		h.jira.Transition(fmt.Sprintf("SEC-%d", i), "Done", "10002", "done", t0.Add(time.Duration(10*(i+1))*time.Minute))
 	}
 	h.commitErr = func(_ string, n int) error {
 		if n == 1 {
@@ -510,33 +512,6 @@ func TestPollCommitFailureKeepsCursor(t *testing.T) {
 	}
 }
 
-// Credentials go where each vendor wants them; with no api_user, Jira and
-// ServiceNow get a Bearer token.
-func TestPollJiraBearerAndInactive(t *testing.T) {
-	h := newHarness(t)
-	jr := h.add("sec-jira", integrations.Jira)
-	h.mu.Lock()
-	h.recs[0].APIUser = ""
-	h.recs = append(h.recs, integrations.Record{ID: "off", Vendor: integrations.Jira, APIURL: h.jira.srv.URL, APIToken: "tok-off"},
-		integrations.Record{ID: "ci", Vendor: integrations.GitHub, Active: true, APIURL: h.jira.srv.URL, APIToken: "tok-ci"},
-		integrations.Record{ID: "no-url", Vendor: integrations.Jira, Active: true, APIToken: "tok-no-url"})
-	h.mu.Unlock()
-	p := h.poller("a", nil)
-	pollOnce(t, p)
-	h.dropWebhooks()
-	h.clock.Advance(time.Hour)
-	if e := pollOnce(t, p); e != "" {
-		t.Fatal(e)
-	}
-	if len(h.committed(jr.ID)) == 0 {
-		t.Error("bearer-token Jira integration not polled")
-	}
-	st := h.status(p)
-	if len(st) != 1 {
-		t.Errorf("status lists %d integrations, want only the pollable one: %v", len(st), st)
-	}
-}
-
 type failingTransport struct{ msg string }
 
 func (f failingTransport) RoundTrip(*http.Request) (*http.Response, error) {
@@ -547,9 +522,9 @@ func (f failingTransport) RoundTrip(*http.Request) (*http.Response, error) {
 func TestPollErrorsRedactToken(t *testing.T) {
 	rec := integrations.Record{ID: "sn", Vendor: integrations.ServiceNow, Active: true,
 		APIURL: "https://user:pw@example.invalid", APIUser: "u", APIToken: "s3cr3t-token"}
-	st := NewMemoryState(nil)
+	st := poller.NewMemoryState(nil)
 	clock := &testClock{t: t0}
-	p, err := New(Config{
+	p, err := poller.New(poller.Config{
 		Lister: func(context.Context) ([]integrations.Record, error) { return []integrations.Record{rec}, nil },
 		Commit: func(context.Context, integrations.Record, []events.Event) error { return nil },
 		State:  st, Now: clock.Now,
@@ -575,10 +550,10 @@ func TestPollErrorsRedactToken(t *testing.T) {
 func TestRetryAfter(t *testing.T) {
 	now := time.Date(2025, 3, 4, 12, 0, 0, 0, time.UTC)
 	for in, want := range map[string]time.Duration{
-		"120": 2 * time.Minute, "0": time.Second, "": defaultRetryAfter, "soon": defaultRetryAfter,
+		"120": 2 * time.Minute, "0": time.Second, "": poller.DefaultRetryAfter, "soon": poller.DefaultRetryAfter,
 		now.Add(90 * time.Second).Format(http.TimeFormat): 90 * time.Second, "999999": time.Hour,
 	} {
-		if got := retryAfter(in, now); got != want {
+		if got := poller.RetryAfter(in, now); got != want {
 			t.Errorf("retryAfter(%q) = %v, want %v", in, got, want)
 		}
 	}
@@ -589,7 +564,7 @@ func TestRetryAfter(t *testing.T) {
 func TestRunReleasesLeasesOnStop(t *testing.T) {
 	h := newHarness(t)
 	jr := h.add("sec-jira", integrations.Jira)
-	p := h.poller("a", func(c *Config) { c.Interval = time.Hour })
+	p := h.poller("a", func(c *poller.Config) { c.Interval = time.Hour })
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- p.Run(ctx) }()

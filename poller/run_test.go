@@ -1,4 +1,4 @@
-package poller
+package poller_test
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hookgate/caddy-hookgate/integrations"
+	"github.com/hookgate/caddy-hookgate/poller"
 )
 
 // TestRunSlowVendorDoesNotHoldUpOthers: a Jira that hangs on every request
@@ -35,7 +36,7 @@ func TestRunSlowVendorDoesNotHoldUpOthers(t *testing.T) {
 	h.mu.Unlock()
 	h.add("sn-fast", integrations.ServiceNow)
 
-	p := h.poller("a", func(c *Config) { c.Interval = 50 * time.Millisecond })
+	p := h.poller("a", func(c *poller.Config) { c.Interval = 50 * time.Millisecond })
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -49,11 +50,11 @@ func TestRunSlowVendorDoesNotHoldUpOthers(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the slow vendor was never asked")
 	}
-	start := h.sn.callsOf("tok-sn-fast")
+	start := h.sn.CallsOf("tok-sn-fast")
 	deadline := time.Now().Add(10 * time.Second)
-	for h.sn.callsOf("tok-sn-fast") < start+3 {
+	for h.sn.CallsOf("tok-sn-fast") < start+3 {
 		if time.Now().After(deadline) {
-			t.Fatalf("healthy integration polled %d more times while the slow vendor hung; want 3", h.sn.callsOf("tok-sn-fast")-start)
+			t.Fatalf("healthy integration polled %d more times while the slow vendor hung; want 3", h.sn.CallsOf("tok-sn-fast")-start)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -1,22 +1,24 @@
-package poller
+package poller_test
 
 import (
 	"context"
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/hookgate/caddy-hookgate/poller"
 )
 
 // testState checks a State: leases with fencing, expiry, a cursor that only
 // moves forward under the lease, ticket memory and results. expire makes
 // every lease taken with ttl run out.
-func testState(t *testing.T, st State, ttl time.Duration, expire func()) {
+func testState(t *testing.T, st poller.State, ttl time.Duration, expire func()) {
 	ctx := context.Background()
 	a, err := st.Acquire(ctx, "it-1", "a", ttl)
 	if err != nil || a.Token < 1 || a.Holder != "a" {
 		t.Fatalf("Acquire: %+v %v", a, err)
 	}
-	if _, err := st.Acquire(ctx, "it-1", "b", ttl); !errors.Is(err, ErrLeaseHeld) {
+	if _, err := st.Acquire(ctx, "it-1", "b", ttl); !errors.Is(err, poller.ErrLeaseHeld) {
 		t.Fatalf("second Acquire: %v, want ErrLeaseHeld", err)
 	}
 	if _, err := st.Acquire(ctx, "it-2", "b", ttl); err != nil {
@@ -45,10 +47,10 @@ func testState(t *testing.T, st State, ttl time.Duration, expire func()) {
 	if err != nil || len(seen) != 1 || seen["INC1"] != "6" {
 		t.Fatalf("Seen: %v %v", seen, err)
 	}
-	if err := st.Record(ctx, "it-1", Result{At: t1, Events: 3}); err != nil {
+	if err := st.Record(ctx, "it-1", poller.Result{At: t1, Events: 3}); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.Record(ctx, "it-1", Result{At: t1.Add(time.Minute), Err: "HTTP 500"}); err != nil {
+	if err := st.Record(ctx, "it-1", poller.Result{At: t1.Add(time.Minute), Err: "HTTP 500"}); err != nil {
 		t.Fatal(err)
 	}
 	s, err := st.Status(ctx, "it-1")
@@ -64,13 +66,13 @@ func testState(t *testing.T, st State, ttl time.Duration, expire func()) {
 	if err != nil || b.Token <= a.Token {
 		t.Fatalf("takeover: %+v %v (old token %d)", b, err, a.Token)
 	}
-	if err := st.Renew(ctx, a, ttl); !errors.Is(err, ErrLeaseLost) {
+	if err := st.Renew(ctx, a, ttl); !errors.Is(err, poller.ErrLeaseLost) {
 		t.Errorf("stale Renew: %v", err)
 	}
-	if err := st.Advance(ctx, a, t1.Add(time.Hour)); !errors.Is(err, ErrLeaseLost) {
+	if err := st.Advance(ctx, a, t1.Add(time.Hour)); !errors.Is(err, poller.ErrLeaseLost) {
 		t.Errorf("stale Advance: %v", err)
 	}
-	if err := st.Remember(ctx, a, map[string]string{"INC1": "7"}); !errors.Is(err, ErrLeaseLost) {
+	if err := st.Remember(ctx, a, map[string]string{"INC1": "7"}); !errors.Is(err, poller.ErrLeaseLost) {
 		t.Errorf("stale Remember: %v", err)
 	}
 	if err := st.Release(ctx, a); err != nil {
@@ -86,14 +88,14 @@ func testState(t *testing.T, st State, ttl time.Duration, expire func()) {
 	if err != nil || c.Token <= b.Token {
 		t.Errorf("after release: %+v %v", c, err)
 	}
-	if s, _ := st.Status(ctx, "unknown"); s != (Stored{}) {
+	if s, _ := st.Status(ctx, "unknown"); s != (poller.Stored{}) {
 		t.Errorf("unknown integration: %+v", s)
 	}
 }
 
 func TestMemoryState(t *testing.T) {
 	clock := &testClock{t: t0}
-	testState(t, NewMemoryState(clock.Now), time.Minute, func() { clock.Advance(time.Minute) })
+	testState(t, poller.NewMemoryState(clock.Now), time.Minute, func() { clock.Advance(time.Minute) })
 }
 
 func TestRedisState(t *testing.T) {

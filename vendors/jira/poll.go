@@ -1,4 +1,4 @@
-package poller
+package jira
 
 import (
 	"context"
@@ -9,7 +9,13 @@ import (
 	"time"
 
 	"github.com/hookgate/caddy-hookgate/events"
+	"github.com/hookgate/caddy-hookgate/poller"
 )
+
+// init registers the ticket poller's Jira client.
+func init() {
+	poller.Register(Vendor, poller.Client{Poll: poll, Zone: zone})
+}
 
 // Jira Cloud: enhanced JQL search,
 //
@@ -28,24 +34,24 @@ import (
 // go through events.Normalize, so ids equal the webhook's.
 // Auth: Basic api_user:api_token when api_user is set, else Bearer
 // api_token.
-func pollJira(ctx context.Context, p *pass) error {
-	loc, err := p.zone(ctx)
+func poll(ctx context.Context, p *poller.Pass) error {
+	loc, err := p.Zone(ctx)
 	if err != nil {
 		return err
 	}
 	jql := fmt.Sprintf(`updated >= "%s" ORDER BY updated ASC`,
-		p.since.In(loc).Truncate(time.Minute).Format("2006-01-02 15:04"))
-	hdr := jiraHeader(p)
+		p.Since().In(loc).Truncate(time.Minute).Format("2006-01-02 15:04"))
+	hdr := header(p)
 	token := ""
 	for n := 0; ; n++ {
-		if n == maxPages {
-			return fmt.Errorf("jira search: more than %d pages", maxPages)
+		if n == poller.MaxPages {
+			return fmt.Errorf("jira search: more than %d pages", poller.MaxPages)
 		}
 		q := url.Values{}
 		q.Set("jql", jql)
 		q.Set("fields", "status,updated,comment")
 		q.Set("expand", "changelog")
-		q.Set("maxResults", fmt.Sprint(pageSize))
+		q.Set("maxResults", fmt.Sprint(poller.PageSize))
 		if token != "" {
 			q.Set("nextPageToken", token)
 		}
@@ -54,17 +60,17 @@ func pollJira(ctx context.Context, p *pass) error {
 			NextPageToken string      `json:"nextPageToken"`
 			IsLast        *bool       `json:"isLast"`
 		}
-		if err := p.getJSON(ctx, "jira search", p.base()+"/rest/api/3/search/jql?"+q.Encode(), hdr, &res); err != nil {
+		if err := p.GetJSON(ctx, "jira search", p.Base()+"/rest/api/3/search/jql?"+q.Encode(), hdr, &res); err != nil {
 			return err
 		}
 		if res.Issues == nil {
 			return fmt.Errorf("jira search: response without issues")
 		}
-		pg, err := p.jiraPage(res.Issues)
+		pg, err := page(p, res.Issues)
 		if err != nil {
 			return err
 		}
-		if err := p.deliver(ctx, pg); err != nil {
+		if err := p.Deliver(ctx, pg); err != nil {
 			return err
 		}
 		last := res.NextPageToken == "" || (res.IsLast != nil && *res.IsLast)
@@ -78,25 +84,28 @@ func pollJira(ctx context.Context, p *pass) error {
 	}
 }
 
-func jiraHeader(p *pass) http.Header {
+// header is what every Jira call carries: Basic api_user:api_token when
+// api_user is set, else Bearer api_token.
+func header(p *poller.Pass) http.Header {
+	rec := p.Record()
 	h := http.Header{}
 	h.Set("Accept", "application/json")
-	h.Set("User-Agent", "hookgate-poller")
+	h.Set("User-Agent", poller.UserAgent)
 	req := http.Request{Header: h}
-	if p.rec.APIUser != "" {
-		req.SetBasicAuth(p.rec.APIUser, p.rec.APIToken)
+	if rec.APIUser != "" {
+		req.SetBasicAuth(rec.APIUser, rec.APIToken)
 	} else {
-		h.Set("Authorization", "Bearer "+p.rec.APIToken)
+		h.Set("Authorization", "Bearer "+rec.APIToken)
 	}
 	return h
 }
 
-// jiraZone asks Jira for the API user's time zone; unknown zones are UTC.
-func jiraZone(ctx context.Context, p *pass) (*time.Location, error) {
+// zone asks Jira for the API user's time zone; unknown zones are UTC.
+func zone(ctx context.Context, p *poller.Pass) (*time.Location, error) {
 	var me struct {
 		TimeZone string `json:"timeZone"`
 	}
-	if err := p.getJSON(ctx, "jira myself", p.base()+"/rest/api/3/myself", jiraHeader(p), &me); err != nil {
+	if err := p.GetJSON(ctx, "jira myself", p.Base()+"/rest/api/3/myself", header(p), &me); err != nil {
 		return nil, err
 	}
 	if loc, err := time.LoadLocation(me.TimeZone); err == nil && me.TimeZone != "" {
@@ -142,12 +151,12 @@ func (h jiraHistory) changesStatus() bool {
 	return false
 }
 
-// jiraPage turns a page of issues into events.
-func (p *pass) jiraPage(issues []jiraIssue) (page, error) {
-	var pg page
+// page turns a page of issues into events.
+func page(p *poller.Pass, issues []jiraIssue) (poller.Page, error) {
+	var pg poller.Page
 	for _, is := range issues {
-		if t := parseTime(is.Fields.Updated); t.After(pg.through) {
-			pg.through = t
+		if t := poller.ParseTime(is.Fields.Updated); t.After(pg.Through) {
+			pg.Through = t
 		}
 		if is.Key == "" {
 			continue
@@ -157,20 +166,20 @@ func (p *pass) jiraPage(issues []jiraIssue) (page, error) {
 		}}
 		if is.Changelog != nil {
 			for _, h := range is.Changelog.Histories {
-				created := parseTime(h.Created)
-				if created.IsZero() || created.Before(p.since) || !h.changesStatus() {
+				created := poller.ParseTime(h.Created)
+				if created.IsZero() || created.Before(p.Since()) || !h.changesStatus() {
 					continue
 				}
-				evs, err := p.jiraWebhook(map[string]any{
+				evs, err := webhook(p, map[string]any{
 					"timestamp":    created.UnixMilli(),
 					"webhookEvent": "jira:issue_updated",
 					"issue":        issue,
 					"changelog":    map[string]any{"id": rawOrNull(h.ID), "items": h.Items},
 				})
 				if err != nil {
-					return page{}, err
+					return poller.Page{}, err
 				}
-				pg.evs = append(pg.evs, evs...)
+				pg.Events = append(pg.Events, evs...)
 			}
 		}
 		if is.Fields.Comment != nil {
@@ -182,43 +191,43 @@ func (p *pass) jiraPage(issues []jiraIssue) (page, error) {
 				if json.Unmarshal(raw, &c) != nil {
 					continue
 				}
-				created, updated := parseTime(c.Created), parseTime(c.Updated)
-				if !created.IsZero() && !created.Before(p.since) {
-					evs, err := p.jiraWebhook(map[string]any{
+				created, updated := poller.ParseTime(c.Created), poller.ParseTime(c.Updated)
+				if !created.IsZero() && !created.Before(p.Since()) {
+					evs, err := webhook(p, map[string]any{
 						"timestamp": created.UnixMilli(), "webhookEvent": "comment_created",
 						"issue": issue, "comment": raw,
 					})
 					if err != nil {
-						return page{}, err
+						return poller.Page{}, err
 					}
-					pg.evs = append(pg.evs, evs...)
+					pg.Events = append(pg.Events, evs...)
 				}
-				if !updated.IsZero() && !updated.Before(p.since) && updated.Sub(created) >= time.Second {
-					evs, err := p.jiraWebhook(map[string]any{
+				if !updated.IsZero() && !updated.Before(p.Since()) && updated.Sub(created) >= time.Second {
+					evs, err := webhook(p, map[string]any{
 						"timestamp": updated.UnixMilli(), "webhookEvent": "comment_updated",
 						"issue": issue, "comment": raw,
 					})
 					if err != nil {
-						return page{}, err
+						return poller.Page{}, err
 					}
-					pg.evs = append(pg.evs, evs...)
+					pg.Events = append(pg.Events, evs...)
 				}
 			}
 		}
 	}
-	pg.through = p.through(pg.through)
+	pg.Through = p.Through(pg.Through)
 	return pg, nil
 }
 
-// jiraWebhook normalizes a synthesized webhook body. A body the normalizer
+// webhook normalizes a synthesized webhook body. A body the normalizer
 // finds malformed (a history Jira gave half of) is skipped, not fatal: it
 // would otherwise stop the integration's polling for good.
-func (p *pass) jiraWebhook(body map[string]any) ([]events.Event, error) {
+func webhook(p *poller.Pass, body map[string]any) ([]events.Event, error) {
 	b, err := json.Marshal(body)
 	if err != nil {
 		return nil, fmt.Errorf("jira search: encoding an issue: %w", err)
 	}
-	return p.normalizeOrSkip(b), nil
+	return p.NormalizeOrSkip(b), nil
 }
 
 func rawOrNull(r json.RawMessage) json.RawMessage {

@@ -1,4 +1,4 @@
-package poller
+package servicenow
 
 import (
 	"context"
@@ -12,7 +12,14 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hookgate/caddy-hookgate/poller"
 )
+
+// init registers the ticket poller's ServiceNow client.
+func init() {
+	poller.Register(Vendor, poller.Client{Poll: poll})
+}
 
 // ServiceNow: Table API,
 //
@@ -36,27 +43,28 @@ import (
 // last seen, becomes a comment named by its update time, as a template
 // without comment_id is. Auth: Basic api_user:api_token, or Bearer
 // api_token without api_user.
-func pollServiceNow(ctx context.Context, p *pass) error {
-	table := serviceNowTable(p.rec.Target)
+func poll(ctx context.Context, p *poller.Pass) error {
+	rec := p.Record()
+	table := tableOf(rec.Target)
 	hdr := http.Header{}
 	hdr.Set("Accept", "application/json")
-	hdr.Set("User-Agent", "hookgate-poller")
+	hdr.Set("User-Agent", poller.UserAgent)
 	req := http.Request{Header: hdr}
-	if p.rec.APIUser != "" {
-		req.SetBasicAuth(p.rec.APIUser, p.rec.APIToken)
+	if rec.APIUser != "" {
+		req.SetBasicAuth(rec.APIUser, rec.APIToken)
 	} else {
-		hdr.Set("Authorization", "Bearer "+p.rec.APIToken)
+		hdr.Set("Authorization", "Bearer "+rec.APIToken)
 	}
-	from := p.since.UTC().Truncate(time.Second)
+	from := p.Since().UTC().Truncate(time.Second)
 	offset := 0
 	local := map[string]string{}
 	for n := 0; ; n++ {
-		if n == maxPages {
-			return fmt.Errorf("servicenow table: more than %d pages", maxPages)
+		if n == poller.MaxPages {
+			return fmt.Errorf("servicenow table: more than %d pages", poller.MaxPages)
 		}
 		q := url.Values{}
 		q.Set("sysparm_query", "sys_updated_on>="+from.Format(time.DateTime)+"^ORDERBYsys_updated_on^ORDERBYsys_id")
-		q.Set("sysparm_limit", strconv.Itoa(pageSize))
+		q.Set("sysparm_limit", strconv.Itoa(poller.PageSize))
 		q.Set("sysparm_offset", strconv.Itoa(offset))
 		q.Set("sysparm_fields", "number,state,sys_updated_on,sys_updated_by,comments")
 		q.Set("sysparm_display_value", "false")
@@ -70,8 +78,8 @@ func pollServiceNow(ctx context.Context, p *pass) error {
 				Comments     string          `json:"comments"`
 			} `json:"result"`
 		}
-		u := p.base() + "/api/now/table/" + table + "?" + q.Encode()
-		if err := p.getJSON(ctx, "servicenow table", u, hdr, &res); err != nil {
+		u := p.Base() + "/api/now/table/" + table + "?" + q.Encode()
+		if err := p.GetJSON(ctx, "servicenow table", u, hdr, &res); err != nil {
 			return err
 		}
 		if res.Result == nil {
@@ -83,27 +91,27 @@ func pollServiceNow(ctx context.Context, p *pass) error {
 				keys = append(keys, r.Number)
 			}
 		}
-		seen, err := p.seen(ctx, keys)
+		seen, err := p.Seen(ctx, keys)
 		if err != nil {
 			return err
 		}
 		for k, v := range local {
 			seen[k] = v
 		}
-		pg := page{remember: map[string]string{}}
+		pg := poller.Page{Remember: map[string]string{}}
 		var last time.Time
 		ties := 0
 		for _, r := range res.Result {
-			updated := parseTime(r.SysUpdatedOn)
+			updated := poller.ParseTime(r.SysUpdatedOn)
 			if updated.Equal(last) {
 				ties++
 			} else {
 				last, ties = updated, 1
 			}
-			if updated.After(pg.through) {
-				pg.through = updated
+			if updated.After(pg.Through) {
+				pg.Through = updated
 			}
-			state := flexText(r.State)
+			state := poller.FlexText(r.State)
 			digest := commentDigest(r.Comments)
 			fp := state + "\x00" + digest
 			prev, known := seen[r.Number]
@@ -122,16 +130,16 @@ func pollServiceNow(ctx context.Context, p *pass) error {
 			if err != nil {
 				return fmt.Errorf("servicenow table: encoding a row: %w", err)
 			}
-			pg.evs = append(pg.evs, p.normalizeOrSkip(b)...)
+			pg.Events = append(pg.Events, p.NormalizeOrSkip(b)...)
 			if r.Number != "" && fp != prev {
-				pg.remember[r.Number], local[r.Number] = fp, fp
+				pg.Remember[r.Number], local[r.Number] = fp, fp
 			}
 		}
-		pg.through = p.through(pg.through)
-		if err := p.deliver(ctx, pg); err != nil {
+		pg.Through = p.Through(pg.Through)
+		if err := p.Deliver(ctx, pg); err != nil {
 			return err
 		}
-		if len(res.Result) < pageSize {
+		if len(res.Result) < poller.PageSize {
 			return nil
 		}
 		switch {
@@ -147,8 +155,8 @@ func pollServiceNow(ctx context.Context, p *pass) error {
 
 var tableName = regexp.MustCompile(`^[a-z0-9_]{1,80}$`)
 
-// serviceNowTable is target when it is a table name, else incident.
-func serviceNowTable(target string) string {
+// tableOf is target when it is a table name, else incident.
+func tableOf(target string) string {
 	if tableName.MatchString(target) {
 		return target
 	}

@@ -1,4 +1,4 @@
-package poller
+package manageengine
 
 import (
 	"context"
@@ -9,7 +9,14 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hookgate/caddy-hookgate/poller"
 )
+
+// init registers the ticket poller's ServiceDesk Plus client.
+func init() {
+	poller.Register(Vendor, poller.Client{Poll: poll})
+}
 
 // ManageEngine ServiceDesk Plus: API v3 request list,
 //
@@ -30,20 +37,20 @@ import (
 // emits a status change only when the status differs, with the webhook's
 // id (display_id, status name, last_updated_time). Notes are not in the
 // list and are not polled.
-func pollManageEngine(ctx context.Context, p *pass) error {
+func poll(ctx context.Context, p *poller.Pass) error {
 	hdr := http.Header{}
 	hdr.Set("Accept", "application/vnd.manageengine.sdp.v3+json")
-	hdr.Set("User-Agent", "hookgate-poller")
-	hdr.Set("authtoken", p.rec.APIToken)
-	from := p.since.UTC().Truncate(time.Millisecond)
+	hdr.Set("User-Agent", poller.UserAgent)
+	hdr.Set("authtoken", p.Record().APIToken)
+	from := p.Since().UTC().Truncate(time.Millisecond)
 	offset := 0
 	local := map[string]string{}
 	for n := 0; ; n++ {
-		if n == maxPages {
-			return fmt.Errorf("manageengine requests: more than %d pages", maxPages)
+		if n == poller.MaxPages {
+			return fmt.Errorf("manageengine requests: more than %d pages", poller.MaxPages)
 		}
 		input, err := json.Marshal(map[string]any{"list_info": map[string]any{
-			"row_count":   pageSize,
+			"row_count":   poller.PageSize,
 			"start_index": offset + 1,
 			"sort_field":  "last_updated_time",
 			"sort_order":  "asc",
@@ -62,29 +69,29 @@ func pollManageEngine(ctx context.Context, p *pass) error {
 				HasMoreRows bool `json:"has_more_rows"`
 			} `json:"list_info"`
 		}
-		u := p.base() + "/api/v3/requests?input_data=" + url.QueryEscape(string(input))
-		if err := p.getJSON(ctx, "manageengine requests", u, hdr, &res); err != nil {
+		u := p.Base() + "/api/v3/requests?input_data=" + url.QueryEscape(string(input))
+		if err := p.GetJSON(ctx, "manageengine requests", u, hdr, &res); err != nil {
 			return err
 		}
 		if res.Requests == nil {
 			return fmt.Errorf("manageengine requests: response without requests")
 		}
-		rows := make([]meRow, len(res.Requests))
+		rows := make([]row, len(res.Requests))
 		keys := make([]string, 0, len(rows))
 		for i, raw := range res.Requests {
-			rows[i] = parseMERow(raw)
+			rows[i] = parseRow(raw)
 			if _, ok := local[rows[i].key]; !ok && rows[i].key != "" {
 				keys = append(keys, rows[i].key)
 			}
 		}
-		seen, err := p.seen(ctx, keys)
+		seen, err := p.Seen(ctx, keys)
 		if err != nil {
 			return err
 		}
 		for k, v := range local {
 			seen[k] = v
 		}
-		pg := page{remember: map[string]string{}}
+		pg := poller.Page{Remember: map[string]string{}}
 		var last time.Time
 		ties := 0
 		for i, r := range rows {
@@ -93,8 +100,8 @@ func pollManageEngine(ctx context.Context, p *pass) error {
 			} else {
 				last, ties = r.updated, 1
 			}
-			if r.updated.After(pg.through) {
-				pg.through = r.updated
+			if r.updated.After(pg.Through) {
+				pg.Through = r.updated
 			}
 			body := map[string]any{"request": res.Requests[i]}
 			prev, known := seen[r.key]
@@ -105,16 +112,16 @@ func pollManageEngine(ctx context.Context, p *pass) error {
 			if err != nil {
 				return fmt.Errorf("manageengine requests: encoding a request: %w", err)
 			}
-			pg.evs = append(pg.evs, p.normalizeOrSkip(b)...)
+			pg.Events = append(pg.Events, p.NormalizeOrSkip(b)...)
 			if r.key != "" && (!known || !strings.EqualFold(prev, r.status)) {
-				pg.remember[r.key], local[r.key] = r.status, r.status
+				pg.Remember[r.key], local[r.key] = r.status, r.status
 			}
 		}
-		pg.through = p.through(pg.through)
-		if err := p.deliver(ctx, pg); err != nil {
+		pg.Through = p.Through(pg.Through)
+		if err := p.Deliver(ctx, pg); err != nil {
 			return err
 		}
-		more := len(rows) == pageSize
+		more := len(rows) == poller.PageSize
 		if res.ListInfo != nil {
 			more = res.ListInfo.HasMoreRows && len(rows) > 0
 		}
@@ -132,13 +139,15 @@ func pollManageEngine(ctx context.Context, p *pass) error {
 	}
 }
 
-// meRow is what the poller reads of a listed request.
-type meRow struct {
+// row is what the poller reads of a listed request.
+type row struct {
 	key, status string
 	updated     time.Time
 }
 
-func parseMERow(raw json.RawMessage) meRow {
+// parseRow reads a listed request's key (display_id, else id), status
+// name and last update; what it cannot read stays empty.
+func parseRow(raw json.RawMessage) row {
 	var r struct {
 		ID              json.RawMessage `json:"id"`
 		DisplayID       json.RawMessage `json:"display_id"`
@@ -148,22 +157,22 @@ func parseMERow(raw json.RawMessage) meRow {
 		} `json:"last_updated_time"`
 	}
 	if json.Unmarshal(raw, &r) != nil {
-		return meRow{}
+		return row{}
 	}
-	row := meRow{key: flexText(r.DisplayID)}
-	if row.key == "" {
-		row.key = flexText(r.ID)
+	out := row{key: poller.FlexText(r.DisplayID)}
+	if out.key == "" {
+		out.key = poller.FlexText(r.ID)
 	}
 	var named struct {
 		Name string `json:"name"`
 	}
 	if json.Unmarshal(r.Status, &named) == nil {
-		row.status = named.Name
+		out.status = named.Name
 	} else {
-		row.status = flexText(r.Status)
+		out.status = poller.FlexText(r.Status)
 	}
-	if ms, err := strconv.ParseInt(flexText(r.LastUpdatedTime.Value), 10, 64); err == nil && ms > 0 {
-		row.updated = time.UnixMilli(ms).UTC()
+	if ms, err := strconv.ParseInt(poller.FlexText(r.LastUpdatedTime.Value), 10, 64); err == nil && ms > 0 {
+		out.updated = time.UnixMilli(ms).UTC()
 	}
-	return row
+	return out
 }

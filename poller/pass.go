@@ -17,52 +17,46 @@ import (
 	"github.com/hookgate/caddy-hookgate/integrations"
 )
 
+// The toolkit below is what a vendor's Client works with: the limits every
+// client keeps, the Pass it is handed for one visit, and the Page it
+// delivers.
+
 // MaxResponseBytes bounds one vendor API response; a longer one is an
 // error, not a truncated page.
 const MaxResponseBytes = 16 << 20
 
-// pageSize is how many tickets one API call asks for.
-const pageSize = 100
+// PageSize is how many tickets one API call asks for.
+const PageSize = 100
 
-// maxPages stops a vendor that never says "last page".
-const maxPages = 10000
+// MaxPages stops a vendor that never says "last page": a client returns
+// an error once it has read this many pages in one visit.
+const MaxPages = 10000
+
+// UserAgent is the User-Agent every vendor API call carries.
+const UserAgent = "hookgate-poller"
 
 // defaultRetryAfter is the wait after a 429 without a usable Retry-After.
 const defaultRetryAfter = time.Minute
 
-// client polls one vendor: it fetches what changed since p.since, page by
-// page, and hands each page to p.deliver in order. It returns the first
-// error; pages handed over before it stay committed.
-type client func(ctx context.Context, p *pass) error
-
-// clients is the one table of vendors the poller knows; each vendor's file
-// holds its function.
-var clients = map[integrations.Vendor]client{
-	integrations.Jira:         pollJira,
-	integrations.ServiceNow:   pollServiceNow,
-	integrations.ManageEngine: pollManageEngine,
+// Page is one API page turned into events, as a Client hands it to
+// Pass.Deliver.
+type Page struct {
+	// Events are the page's normalized events, before events.Orchestrate
+	// (Pass.NormalizeOrSkip makes them).
+	Events []events.Event
+	// Remember are ticket fingerprints (ticket key -> what was seen) to
+	// store once Events are committed; Pass.Seen returns them on later
+	// visits. Nil for a vendor whose API gives changes, not states.
+	Remember map[string]string
+	// Through is the newest vendor update time on the page, capped with
+	// Pass.Through: once the page is committed the cursor moves there, as
+	// nothing older needs fetching again. Zero leaves the cursor.
+	Through time.Time
 }
 
-// Pollable reports whether rec is an integration the poller visits: active,
-// a ticket vendor with an API client, an api_url and an api_token.
-func Pollable(rec integrations.Record) bool {
-	_, ok := clients[rec.Vendor]
-	return ok && rec.Active && rec.APIURL != "" && rec.APIToken != ""
-}
-
-// page is one API page turned into events.
-type page struct {
-	// evs are the page's normalized events, before Orchestrate.
-	evs []events.Event
-	// remember are ticket fingerprints to store once evs are committed.
-	remember map[string]string
-	// through is the newest vendor update time on the page: once the page
-	// is committed, nothing older needs fetching again.
-	through time.Time
-}
-
-// pass is one visit of one integration, as a vendor client sees it.
-type pass struct {
+// Pass is one visit of one integration, as a vendor's Client sees it. It
+// is used by one goroutine at a time.
+type Pass struct {
 	rec integrations.Record
 	// since is where the query starts: cursor minus overlap.
 	since time.Time
@@ -74,11 +68,46 @@ type pass struct {
 	// seen returns remembered ticket fingerprints.
 	seen func(ctx context.Context, keys []string) (map[string]string, error)
 	// deliver commits a page and moves the cursor.
-	deliver func(ctx context.Context, pg page) error
-	// zone is the Jira API user's time zone, cached across visits.
+	deliver func(ctx context.Context, pg Page) error
+	// zone is the API user's time zone, cached across visits.
 	zone func(ctx context.Context) (*time.Location, error)
 	// skipped counts tickets the normalizer found malformed.
 	skipped int
+}
+
+// Record is the integration being visited.
+func (p *Pass) Record() integrations.Record { return p.rec }
+
+// Since is where the visit's query starts: the cursor minus the overlap
+// window. Changes before it were committed by an earlier visit.
+func (p *Pass) Since() time.Time { return p.since }
+
+// Base is api_url without a trailing slash.
+func (p *Pass) Base() string { return strings.TrimRight(p.rec.APIURL, "/") }
+
+// Seen returns the fingerprints remembered (Page.Remember) for those of
+// keys the poller has seen before; keys never seen are absent. The map is
+// the caller's to change.
+func (p *Pass) Seen(ctx context.Context, keys []string) (map[string]string, error) {
+	return p.seen(ctx, keys)
+}
+
+// Deliver commits pg: its events (through events.Orchestrate and the
+// caller's Commit), then its fingerprints, then the cursor. A Client
+// returns its error, which stops the visit; what was delivered before
+// stays.
+func (p *Pass) Deliver(ctx context.Context, pg Page) error {
+	return p.deliver(ctx, pg)
+}
+
+// Zone is the time zone the vendor's Client.Zone reported for this
+// integration's API account, asked once and kept by the poller; UTC for a
+// vendor whose Client has no Zone.
+func (p *Pass) Zone(ctx context.Context) (*time.Location, error) {
+	if p.zone == nil {
+		return time.UTC, nil
+	}
+	return p.zone(ctx)
 }
 
 // RateLimitedError is a vendor's 429: the integration is not asked again
@@ -92,15 +121,14 @@ func (e *RateLimitedError) Error() string {
 	return fmt.Sprintf("%s: HTTP 429 rate limited, retry after %s", e.Op, e.RetryAfter)
 }
 
-// base is api_url without a trailing slash.
-func (p *pass) base() string { return strings.TrimRight(p.rec.APIURL, "/") }
-
-// getJSON GETs u with hdr and decodes a 200 answer into v. The response is
-// read to at most MaxResponseBytes. A 429 is a *RateLimitedError; other
-// non-200 answers, transport failures and bodies that are not the JSON v
-// expects are errors. No error carries the URL's query, userinfo or any
+// GetJSON GETs u with hdr and decodes a 200 answer into v; op names the
+// call in errors ("jira search"). Each call is bounded by the poller's
+// RequestTimeout and the response is read to at most MaxResponseBytes. A
+// 429 is a *RateLimitedError carrying the Retry-After wait; other non-200
+// answers, transport failures and bodies that are not the JSON v expects
+// are errors. No error carries the URL's query, userinfo or any
 // credential.
-func (p *pass) getJSON(ctx context.Context, op, u string, hdr http.Header, v any) error {
+func (p *Pass) GetJSON(ctx context.Context, op, u string, hdr http.Header, v any) error {
 	ctx, cancel := context.WithTimeout(ctx, p.requestTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
@@ -139,7 +167,7 @@ func (p *pass) getJSON(ctx context.Context, op, u string, hdr http.Header, v any
 }
 
 // redact removes the integration's credentials from s.
-func (p *pass) redact(s string) string {
+func (p *Pass) redact(s string) string {
 	return redact(s, p.rec.APIToken)
 }
 
@@ -168,7 +196,7 @@ func retryAfter(v string, now time.Time) time.Duration {
 // normalize runs a synthesized webhook body through the webhook path's
 // events.Normalize, as a delivery received by poll at the visit's start.
 // Ignored bodies yield no events; malformed ones an error.
-func (p *pass) normalize(body []byte) ([]events.Event, error) {
+func (p *Pass) normalize(body []byte) ([]events.Event, error) {
 	ident := events.Identify(p.rec.Vendor, p.rec.EffectiveScheme(), nil, body)
 	evs, _, _, err := events.Normalize(events.Delivery{
 		Vendor:      p.rec.Vendor,
@@ -183,11 +211,14 @@ func (p *pass) normalize(body []byte) ([]events.Event, error) {
 	return evs, err
 }
 
-// normalizeOrSkip is normalize for one ticket of a page: a ticket whose
-// synthesized body the normalizer finds malformed (a record the vendor gave
-// half of) is counted and skipped, so it cannot stop the integration's
-// polling for good.
-func (p *pass) normalizeOrSkip(body []byte) []events.Event {
+// NormalizeOrSkip runs body, the webhook body one ticket change would have
+// been, through the webhook path's events.Normalize as a delivery received
+// by poll at the visit's start, so the events (and their ids) are the
+// webhook's. Bodies the normalizer ignores yield none. A body it finds
+// malformed (a record the vendor gave half of) is counted, logged at the
+// visit's end and skipped, so it cannot stop the integration's polling
+// for good.
+func (p *Pass) NormalizeOrSkip(body []byte) []events.Event {
 	evs, err := p.normalize(body)
 	if err != nil {
 		p.skipped++
@@ -196,48 +227,11 @@ func (p *pass) normalizeOrSkip(body []byte) []events.Event {
 	return evs
 }
 
-// through caps a page's newest vendor time at the visit's start: the
-// cursor never runs ahead of the poller's clock.
-func (p *pass) through(t time.Time) time.Time {
+// Through caps a page's newest vendor time at the visit's start, for
+// Page.Through: the cursor never runs ahead of the poller's clock.
+func (p *Pass) Through(t time.Time) time.Time {
 	if t.After(p.start) {
 		return p.start
 	}
 	return t
-}
-
-// timeLayouts are the vendors' timestamp spellings.
-var timeLayouts = []string{
-	"2006-01-02T15:04:05.999999999Z0700", // Jira
-	time.RFC3339Nano,
-	"2006-01-02 15:04:05", // ServiceNow (UTC)
-}
-
-// parseTime reads a vendor timestamp; unknown spellings give zero.
-func parseTime(s string) time.Time {
-	for _, l := range timeLayouts {
-		if t, err := time.Parse(l, s); err == nil {
-			return t.UTC()
-		}
-	}
-	return time.Time{}
-}
-
-// flexText reads a JSON string or number as text; anything else is "".
-func flexText(raw json.RawMessage) string {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 {
-		return ""
-	}
-	if raw[0] == '"' {
-		var s string
-		if json.Unmarshal(raw, &s) == nil {
-			return s
-		}
-		return ""
-	}
-	var n json.Number
-	if json.Unmarshal(raw, &n) == nil {
-		return n.String()
-	}
-	return ""
 }

@@ -124,8 +124,7 @@ func (v Vendor) DefaultScheme() Scheme {
 
 // Supports reports whether s is one of v's schemes.
 func (v Vendor) Supports(s Scheme) bool {
-	spec, _ := v.spec()
-	return slices.Contains(spec.Schemes, s)
+	return slices.Contains(registry[v].Schemes, s) // no copy of the Spec: once per request
 }
 
 // ReceiverPath is the path on which v's deliveries for integration id arrive.

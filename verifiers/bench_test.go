@@ -1,4 +1,4 @@
-package verifiers
+package verifiers_test
 
 import (
 	"crypto/hmac"
@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/hookgate/caddy-hookgate/integrations"
+	"github.com/hookgate/caddy-hookgate/verifiers"
 )
 
 // The verify benchmarks stand beside plain HMAC over the same bytes: the
@@ -27,7 +28,7 @@ func benchVerifyGitHub(b *testing.B, n int) {
 	b.SetBytes(int64(n))
 	b.ResetTimer()
 	for b.Loop() {
-		if !Verify(integrations.GitHub, integrations.SchemeHMAC, d, body, sec).OK() {
+		if !verifiers.Verify(integrations.GitHub, integrations.SchemeHMAC, d, body, sec).OK() {
 			b.Fatal("not valid")
 		}
 	}
@@ -55,7 +56,7 @@ func benchCheckPooled(b *testing.B, n int) {
 	body := benchBody(n)
 	sec := secrets(testSecret)
 	d := signedDelivery(b, pair{integrations.GitHub, integrations.SchemeHMAC}, testSecret, body, testNow)
-	var c Check
+	var c verifiers.Check
 	b.ReportAllocs()
 	b.SetBytes(int64(n))
 	b.ResetTimer()
@@ -91,12 +92,12 @@ func BenchmarkCheckPooledGitHub64KiB(b *testing.B) { benchCheckPooled(b, 64<<10)
 // secrets: two MACs over the body.
 func BenchmarkVerifyGitHubRotation8KiB(b *testing.B) {
 	body := benchBody(8 << 10)
-	sec := Secrets{Current: []byte(testSecret), Previous: []byte(testPrev)}
+	sec := verifiers.Secrets{Current: []byte(testSecret), Previous: []byte(testPrev)}
 	d := signedDelivery(b, pair{integrations.GitHub, integrations.SchemeHMAC}, testPrev, body, testNow)
 	b.ReportAllocs()
 	b.SetBytes(int64(len(body)))
 	for b.Loop() {
-		if vd := Verify(integrations.GitHub, integrations.SchemeHMAC, d, body, sec); !vd.Previous {
+		if vd := verifiers.Verify(integrations.GitHub, integrations.SchemeHMAC, d, body, sec); !vd.Previous {
 			b.Fatal("not valid by previous")
 		}
 	}
@@ -110,7 +111,7 @@ func BenchmarkVerifyStandardWebhooks8KiB(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(body)))
 	for b.Loop() {
-		if !Verify(integrations.GitLab, integrations.SchemeSigning, d, body, sec).OK() {
+		if !verifiers.Verify(integrations.GitLab, integrations.SchemeSigning, d, body, sec).OK() {
 			b.Fatal("not valid")
 		}
 	}
@@ -122,7 +123,7 @@ func BenchmarkVerifyBearer(b *testing.B) {
 	d := signedDelivery(b, pair{integrations.AzureDevOps, integrations.SchemeBearer}, testSecret, nil, testNow)
 	b.ReportAllocs()
 	for b.Loop() {
-		if !Verify(integrations.AzureDevOps, integrations.SchemeBearer, d, nil, sec).OK() {
+		if !verifiers.Verify(integrations.AzureDevOps, integrations.SchemeBearer, d, nil, sec).OK() {
 			b.Fatal("not valid")
 		}
 	}

@@ -1,16 +1,19 @@
-package verifiers
+package verifiers_test
 
 import (
-	"net/http"
-	"strings"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/hookgate/caddy-hookgate/integrations"
+	_ "github.com/hookgate/caddy-hookgate/vendors/all"
+	"github.com/hookgate/caddy-hookgate/verifiers"
+	"github.com/hookgate/caddy-hookgate/verifiers/verifierstest"
 )
 
-// allSchemes lists every scheme constant; integrations keeps the per-vendor
-// table private, so tests derive it through Vendor.Supports.
+// allSchemes lists every scheme constant; integrations keeps no list of
+// them, so tests derive a vendor's through Vendor.Supports (and
+// TestRulesMatchVendorSchemes checks no registered scheme is missing here).
 var allSchemes = []integrations.Scheme{
 	integrations.SchemeHMAC,
 	integrations.SchemeHMACSHA1,
@@ -20,12 +23,28 @@ var allSchemes = []integrations.Scheme{
 	integrations.SchemeBasic,
 }
 
+// testOnlyVendors are the vendors this package's test files register
+// themselves (hexmac_test.go, registry_test.go): they run through every
+// cross-vendor table, but ship no payloads.
+var testOnlyVendors = []integrations.Vendor{hexMACVendor, tokenTestVendor}
+
+// shippedVendors is every registered vendor but the test-only ones: the
+// nine of vendors/all, and whatever it imports next.
+func shippedVendors() []integrations.Vendor {
+	return slices.DeleteFunc(integrations.Vendors(), func(v integrations.Vendor) bool {
+		return slices.Contains(testOnlyVendors, v)
+	})
+}
+
 type pair struct {
 	v integrations.Vendor
 	s integrations.Scheme
 }
 
-func (p pair) String() string { return string(p.v) + "/" + string(p.s) }
+func (p pair) String() string { return p.tp().String() }
+
+// tp is p as verifierstest spells it.
+func (p pair) tp() verifierstest.Pair { return verifierstest.Pair{Vendor: p.v, Scheme: p.s} }
 
 // supportedPairs is every vendor × scheme hookgate verifies.
 func supportedPairs() []pair {
@@ -48,62 +67,30 @@ func schemesOf(v integrations.Vendor) []integrations.Scheme {
 	return out
 }
 
-var testNow = time.Unix(1700000000, 0)
+var testNow = verifierstest.Now
 
 const (
-	testSecret  = "whsec_c2VjcmV0LWN1cnJlbnQtMDEyMzQ1Njc4OWFiY2RlZg=="
-	testPrev    = "whsec_cHJldmlvdXMtc2VjcmV0LTAxMjM0NTY3ODlhYmNk"
-	testOther   = "whsec_b3RoZXItc2VjcmV0LXRoYXQtaXMtbm90LXJpZ2h0"
-	testBodyStr = `{"ref":"refs/heads/main","after":"0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c"}`
+	testSecret  = verifierstest.Secret
+	testPrev    = verifierstest.Previous
+	testOther   = verifierstest.Other
+	testBodyStr = verifierstest.Body
 )
 
 // signedDelivery signs body as vendor v would under scheme s.
-func signedDelivery(t testing.TB, p pair, secret string, body []byte, now time.Time) Delivery {
+func signedDelivery(t testing.TB, p pair, secret string, body []byte, now time.Time) verifiers.Delivery {
 	t.Helper()
-	h, q, err := Sign(p.v, p.s, []byte(secret), body, now, "msg_test")
-	if err != nil {
-		t.Fatalf("%s: Sign: %v", p, err)
-	}
-	return Delivery{Header: h, RawQuery: q, Now: testNow}
+	return verifierstest.Signed(t, p.tp(), secret, body, now)
 }
 
 // verify runs Verify and checks that the reason never echoes a secret or a
 // received credential.
-func verify(t testing.TB, p pair, d Delivery, body []byte, sec Secrets) Verdict {
+func verify(t testing.TB, p pair, d verifiers.Delivery, body []byte, sec verifiers.Secrets) verifiers.Verdict {
 	t.Helper()
-	vd := Verify(p.v, p.s, d, body, sec)
-	checkReason(t, vd, d, sec)
-	return vd
+	return verifierstest.Verify(t, p.tp(), d, body, sec)
 }
 
-func checkReason(t testing.TB, vd Verdict, d Delivery, sec Secrets) {
-	t.Helper()
-	if vd.OK() && vd.Reason != "" {
-		t.Errorf("valid verdict with reason %q", vd.Reason)
-	}
-	if !vd.OK() && vd.Reason == "" {
-		t.Errorf("%s verdict without reason", vd.Outcome)
-	}
-	for _, s := range [][]byte{sec.Current, sec.Previous} {
-		if len(s) > 3 && strings.Contains(vd.Reason, string(s)) {
-			t.Errorf("reason %q contains a secret", vd.Reason)
-		}
-	}
-	for _, vals := range d.Header {
-		for _, v := range vals {
-			if len(v) > 3 && strings.Contains(vd.Reason, v) {
-				t.Errorf("reason %q echoes a received header value", vd.Reason)
-			}
-		}
-	}
-}
-
-func hdr(kv ...string) http.Header {
-	h := http.Header{}
-	for i := 0; i+1 < len(kv); i += 2 {
-		h.Add(kv[i], kv[i+1])
-	}
-	return h
-}
-
-func secrets(cur string) Secrets { return Secrets{Current: []byte(cur)} }
+var (
+	checkReason = verifierstest.CheckReason
+	hdr         = verifierstest.Hdr
+	secrets     = verifierstest.Secrets
+)

@@ -1,9 +1,10 @@
-package events
+package events_test
 
 import (
 	"net/http"
 	"strconv"
 
+	. "github.com/hookgate/caddy-hookgate/events"
 	"github.com/hookgate/caddy-hookgate/integrations"
 )
 

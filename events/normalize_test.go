@@ -1,4 +1,4 @@
-package events
+package events_test
 
 import (
 	"errors"
@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	. "github.com/hookgate/caddy-hookgate/events"
 )
 
 // want is what one payload file must normalize to.

@@ -2,7 +2,6 @@ package events_test
 
 import (
 	"net/http"
-	"strconv"
 
 	. "github.com/hookgate/caddy-hookgate/events"
 	"github.com/hookgate/caddy-hookgate/integrations"
@@ -39,5 +38,3 @@ func testDelivery(vendor, event string, body []byte) Delivery {
 		ReceivedAt:  testReceived,
 	}
 }
-
-func itoa64(n int64) string { return strconv.FormatInt(n, 10) }

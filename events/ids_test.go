@@ -112,25 +112,3 @@ func TestTicketIDConvergence(t *testing.T) {
 		t.Fatal("comment ids")
 	}
 }
-
-// TestCommentIDs: Jira comment_created and the same comment carried by an
-// issue_updated converge; an edit is a new version.
-func TestCommentIDs(t *testing.T) {
-	created := fileDelivery(t, "jira/comment-created.json", readPayload(t, "jira/comment-created.json"))
-	updated := fileDelivery(t, "jira/comment-updated--adf.json", readPayload(t, "jira/comment-updated--adf.json"))
-	c, _, _, err := Normalize(created)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, _, _, err := Normalize(updated)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c[0].ID != TicketCommentID(created.Integration, "SEC-42", "20417") {
-		t.Errorf("created id %s", c[0].ID)
-	}
-	edit := time.Date(2025, 3, 4, 14, 55, 0, 0, time.UTC).Unix()
-	if u[0].ID != TicketCommentID(updated.Integration, "SEC-42", "20417@"+itoa64(edit)) || u[0].ID == c[0].ID {
-		t.Errorf("updated id %s", u[0].ID)
-	}
-}

@@ -383,24 +383,6 @@ func TestNormalizeMalformed(t *testing.T) {
 	}
 }
 
-// TestNormalizeCaps: strings copied into events are bounded.
-func TestNormalizeCaps(t *testing.T) {
-	long := strings.Repeat("é", 5000)
-	body := `{"timestamp":1741097622000,"webhookEvent":"comment_created","issue":{"key":"SEC-1"},` +
-		`"comment":{"id":"1","body":"` + long + `","author":{"displayName":"` + long + `"}}}`
-	evs, _, _, err := Normalize(testDelivery("jira", "comment_created", []byte(body)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := evs[0].Ticket.Comment
-	if len(c.Body) > MaxCommentLen || len(c.Author) > MaxFieldLen || len(c.Body) < MaxCommentLen-2 {
-		t.Fatalf("body %d author %d bytes", len(c.Body), len(c.Author))
-	}
-	if !strings.HasPrefix(long, c.Body) || !strings.HasPrefix(long, c.Author) {
-		t.Fatal("cut inside a rune")
-	}
-}
-
 // TestNormalizeUnknownVendor: an unknown vendor is ignored, not an error.
 func TestNormalizeUnknownVendor(t *testing.T) {
 	_, ign, reason, err := Normalize(testDelivery("teamcity", "build", []byte(`{}`)))

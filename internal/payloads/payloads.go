@@ -8,6 +8,7 @@ package payloads
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/http"
@@ -30,6 +31,9 @@ import (
 // longest registered prefix wins. False for a folder that names no
 // registered vendor.
 func VendorOf(folder string) (integrations.Vendor, bool) {
+	if strings.HasSuffix(folder, "-") {
+		return "", false // a variant has a name
+	}
 	for name := folder; name != ""; {
 		if v := integrations.Vendor(name); v.Known() {
 			return v, true
@@ -180,6 +184,62 @@ func Delivery(rel string, body []byte) (events.Delivery, error) {
 		Via:         "webhook",
 		ReceivedAt:  Received,
 	}, nil
+}
+
+// Inline is the verified delivery of vendor v with header h (nil for
+// none; Content-Type application/json is set when absent) and body, as
+// the handler would build it: the identity events.Identify reads with the
+// vendor's default scheme, event as its event name when it reads none;
+// integration `it-1`, signature valid, via webhook, received at Received.
+func Inline(v integrations.Vendor, h http.Header, event string, body []byte) events.Delivery {
+	if h == nil {
+		h = http.Header{}
+	}
+	if h.Get("Content-Type") == "" {
+		h.Set("Content-Type", "application/json")
+	}
+	id := events.Identify(v, v.DefaultScheme(), h, body)
+	if id.Event == "" {
+		id.Event = event
+	}
+	return events.Delivery{
+		Vendor:      v,
+		Integration: "it-1",
+		Header:      h,
+		Body:        body,
+		Identity:    id,
+		DeliveryKey: events.DeliveryKey("it-1", id.Delivery, body),
+		Signature:   "valid",
+		Via:         "webhook",
+		ReceivedAt:  Received,
+	}
+}
+
+// Load reads the payload file rel (folder/name) of the module's
+// testdata/payloads, found from the working directory up, and returns it
+// with the delivery Delivery builds for it: what a test of one vendor's
+// package (vendors/<name>, two levels down) needs.
+func Load(rel string) ([]byte, events.Delivery, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return nil, events.Delivery{}, fmt.Errorf("payloads: %w", err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return nil, events.Delivery{}, errors.New("payloads: no go.mod above the working directory")
+		}
+		dir = parent
+	}
+	body, err := os.ReadFile(filepath.Join(dir, "testdata", "payloads", filepath.FromSlash(rel)))
+	if err != nil {
+		return nil, events.Delivery{}, fmt.Errorf("payloads: %w", err)
+	}
+	d, err := Delivery(rel, body)
+	return body, d, err
 }
 
 // githubEventFromName: pull-request.json → pull_request; a few corpus names

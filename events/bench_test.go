@@ -1,4 +1,4 @@
-package events
+package events_test
 
 import (
 	"fmt"
@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	. "github.com/hookgate/caddy-hookgate/events"
 	"github.com/hookgate/caddy-hookgate/integrations"
 )
 
@@ -41,6 +42,58 @@ func BenchmarkNormalizeOrchestrate(b *testing.B) {
 		}
 		if all, _ := Orchestrate(rec, evs); len(all) != 4 {
 			b.Fatal(len(all))
+		}
+	}
+}
+
+// BenchmarkIdentify reads the identity of a delivery the three ways
+// vendors carry it: headers (GitHub), a header and the body (Jira), and
+// the template fields (ServiceNow).
+func BenchmarkIdentify(b *testing.B) {
+	gh := http.Header{}
+	gh.Set("X-GitHub-Event", "push")
+	gh.Set("X-GitHub-Delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958")
+	jira := http.Header{}
+	jira.Set("X-Atlassian-Webhook-Identifier", "jira-42")
+	for _, c := range []struct {
+		name   string
+		vendor integrations.Vendor
+		h      http.Header
+		body   []byte
+	}{
+		{"github", integrations.GitHub, gh, githubPush8K()},
+		{"jira", integrations.Jira, jira, []byte(`{"timestamp":1741097622000,"webhookEvent":"jira:issue_updated","issue":{"key":"SEC-42","fields":{"status":{"name":"Done","statusCategory":{"key":"done"}}}},"changelog":{"items":[{"field":"status","toString":"Done"}]}}`)},
+		{"servicenow", integrations.ServiceNow, nil, []byte(`{"event":"incident.updated","delivery":"46d44a2f","number":"INC0010234","state":"6","sys_updated_on":"2025-03-04 14:05:11"}`)},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if id := Identify(c.vendor, c.vendor.DefaultScheme(), c.h, c.body); id.Event == "" {
+					b.Fatal(id)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkNormalizeOrchestrateTicket is the hot path of a verified
+// ServiceNow update: a state change to a done state and a comment.
+func BenchmarkNormalizeOrchestrateTicket(b *testing.B) {
+	body := []byte(`{"number":"INC0010234","state":"6","previous_state":"2","comments":"Patched to the fixed release and redeployed; please retest.","sys_updated_on":"2025-03-04 14:05:11","sys_updated_by":"r.okafor"}`)
+	v := integrations.ServiceNow
+	id := Identify(v, v.DefaultScheme(), nil, body)
+	d := Delivery{Vendor: v, Integration: "sn-prod", Body: body, Identity: id,
+		DeliveryKey: DeliveryKey("sn-prod", id.Delivery, body), Signature: "valid", Via: "webhook", ReceivedAt: testReceived}
+	rec := integrations.Record{ID: "sn-prod", Vendor: v, AutoCloseOnResolve: true, DoneStates: []string{"6", "7"}}
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		evs, _, _, err := Normalize(d)
+		if err != nil || len(evs) != 2 {
+			b.Fatal(err)
+		}
+		if _, action := Orchestrate(rec, evs); action != "forwarded,transition:closed" {
+			b.Fatal(action)
 		}
 	}
 }

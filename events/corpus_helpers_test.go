@@ -1,11 +1,9 @@
-package events
+package events_test
 
 import (
-	"bytes"
-	"strings"
 	"testing"
-	"time"
 
+	. "github.com/hookgate/caddy-hookgate/events"
 	"github.com/hookgate/caddy-hookgate/internal/payloads"
 )
 
@@ -29,27 +27,16 @@ func payloadFiles(t testing.TB, dir string) []string {
 	return files
 }
 
-var testReceived = time.Date(2025, 3, 4, 18, 0, 0, 0, time.UTC)
+// testReceived is when the test deliveries were received.
+var testReceived = payloads.Received
 
 // fileDelivery builds the delivery a vendor would have sent with the file's
 // body (headers from payloads.Headers); the identity is what Identify reads.
 func fileDelivery(t testing.TB, rel string, body []byte) Delivery {
 	t.Helper()
-	v, h, err := payloads.Headers(rel, body)
+	d, err := payloads.Delivery(rel, body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	folder, _, _ := strings.Cut(rel, "/")
-	id := Identify(v, v.DefaultScheme(), h, body)
-	return Delivery{
-		Vendor:      v,
-		Integration: "it-" + folder,
-		Header:      h,
-		Body:        bytes.Clone(body),
-		Identity:    id,
-		DeliveryKey: DeliveryKey("it-"+folder, id.Delivery, body),
-		Signature:   "valid",
-		Via:         "webhook",
-		ReceivedAt:  testReceived,
-	}
+	return d
 }

@@ -29,7 +29,7 @@ type decodeProbe struct {
 
 // FuzzDecodeMatchesStdlib: the fast decoder the normalizers use must
 // accept and reject exactly what encoding/json does, and decode the same
-// values, for every body the input guard (checkJSON) lets through.
+// values, for every body the input guard (CheckJSON) lets through.
 func FuzzDecodeMatchesStdlib(f *testing.F) {
 	for _, s := range []string{
 		`{"ref":"refs/heads/main","deleted":false,"number":3,"raw":1700000000,"repository":{"full_name":"a/b"}}`,
@@ -41,12 +41,12 @@ func FuzzDecodeMatchesStdlib(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		if checkJSON(body) != nil {
+		if CheckJSON(body) != nil {
 			return
 		}
 		var std, fast decodeProbe
 		stdErr := json.Unmarshal(body, &std)
-		fastErr := decode(body, &fast)
+		fastErr := Decode(body, &fast)
 		if (stdErr == nil) != (fastErr == nil) {
 			t.Fatalf("encoding/json err=%v, decode err=%v for %q", stdErr, fastErr, body)
 		}
@@ -57,7 +57,7 @@ func FuzzDecodeMatchesStdlib(f *testing.F) {
 }
 
 // checkJSONReference is the straightforward byte-at-a-time guard that
-// checkJSON must agree with.
+// CheckJSON must agree with.
 func checkJSONReference(b []byte) bool {
 	if len(b) == 0 || !utf8.Valid(b) {
 		return false
@@ -99,8 +99,8 @@ func FuzzCheckJSONMatchesReference(f *testing.F) {
 	f.Add([]byte(strings.Repeat("[", MaxDepth+1)))
 	f.Add([]byte(strings.Repeat("[", MaxDepth) + `"` + strings.Repeat("[", 10) + `"`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if got, want := checkJSON(b) == nil, checkJSONReference(b); got != want {
-			t.Fatalf("checkJSON accepts=%v, reference accepts=%v for %q", got, want, b)
+		if got, want := CheckJSON(b) == nil, checkJSONReference(b); got != want {
+			t.Fatalf("CheckJSON accepts=%v, reference accepts=%v for %q", got, want, b)
 		}
 	})
 }

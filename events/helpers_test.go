@@ -1,9 +1,9 @@
-package events
+package events_test
 
 import (
 	"net/http"
-	"strconv"
 
+	. "github.com/hookgate/caddy-hookgate/events"
 	"github.com/hookgate/caddy-hookgate/integrations"
 )
 
@@ -38,5 +38,3 @@ func testDelivery(vendor, event string, body []byte) Delivery {
 		ReceivedAt:  testReceived,
 	}
 }
-
-func itoa64(n int64) string { return strconv.FormatInt(n, 10) }

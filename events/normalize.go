@@ -5,14 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	gojson "github.com/goccy/go-json"
+	"net/http"
 	"reflect"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
-	"github.com/hookgate/caddy-hookgate/integrations"
+	gojson "github.com/goccy/go-json"
 )
 
 // Bounds on what Normalize accepts and copies. Bodies are verified, but a
@@ -26,39 +26,28 @@ const (
 	MaxFieldLen = 1 << 10
 	// MaxCommentLen caps comment bodies.
 	MaxCommentLen = 4 << 10
+	// MaxRefChanges bounds the ref changes one push delivery may carry
+	// (Bitbucket push.changes, Bitbucket Data Center changes, Azure DevOps
+	// refUpdates); a normalizer answers more with Malformed rather than a
+	// silent cut.
+	MaxRefChanges = 1000
 )
-
-// normalizer turns one vendor's delivery into events. It returns no events
-// and a reason when the delivery is deliberately ignored.
-type normalizer func(in *input) (evs []Event, reason string, err error)
-
-// normalizers is the one table of vendors; each vendor's file holds its
-// function.
-var normalizers = map[integrations.Vendor]normalizer{
-	integrations.GitHub:       normalizeGitHub,
-	integrations.GitLab:       normalizeGitLab,
-	integrations.Bitbucket:    normalizeBitbucket,
-	integrations.AzureDevOps:  normalizeAzureDevOps,
-	integrations.Jenkins:      normalizeJenkins,
-	integrations.Bamboo:       normalizeBamboo,
-	integrations.Jira:         normalizeJira,
-	integrations.ServiceNow:   normalizeServiceNow,
-	integrations.ManageEngine: normalizeManageEngine,
-}
 
 // Normalize turns a verified delivery into its primary events: ci.* for CI
 // vendors, ticket.* for ticket vendors. A delivery whose vendor event means
 // nothing here (a GitHub star, a Bitbucket comment, a Jira edit that
 // changes no status) is ignored: no events, ignored true and a reason, no
-// error. A body that is not the JSON the event needs is ErrMalformed. Which
-// vendor events yield what is listed in TEMPLATES.md and the vendor files.
+// error. A body that is not the JSON the event needs is ErrMalformed. The
+// vendor's registered Rules.Normalize decides what its events yield (each
+// vendor package's normalize.go lists it, TEMPLATES.md for the template
+// vendors); a vendor without rules is ignored.
 func Normalize(d Delivery) (evs []Event, ignored bool, reason string, err error) {
-	fn, ok := normalizers[d.Vendor]
-	if !ok {
+	fn := registry[d.Vendor].Normalize
+	if fn == nil {
 		return nil, true, fmt.Sprintf("unknown vendor %q", capString(string(d.Vendor), 64)), nil
 	}
-	in := &input{d: d, body: d.Body, event: d.Identity.Event}
-	if err := checkJSON(in.body); err != nil {
+	in := &Input{d: d, Body: d.Body, Event: d.Identity.Event}
+	if err := CheckJSON(in.Body); err != nil {
 		return nil, false, "", err
 	}
 	evs, reason, err = fn(in)
@@ -74,19 +63,32 @@ func Normalize(d Delivery) (evs []Event, ignored bool, reason string, err error)
 	return evs, false, "", nil
 }
 
-// input is one delivery on its way through a normalizer.
-type input struct {
-	d     Delivery
-	body  []byte
-	event string // vendor event name; Identity.Event unless a normalizer knows better
+// Input is one delivery on its way through a vendor's Rules.Normalize.
+type Input struct {
+	// Body is the JSON the normalizer decodes: the delivery's body, which
+	// Normalize has passed through CheckJSON. A normalizer that unwraps
+	// an envelope (GitHub's form encoding) replaces it, and passes the new
+	// body through CheckJSON before decoding it.
+	Body []byte
+	// Event is the vendor event name the events' Source carries: the
+	// delivery's Identity.Event unless the normalizer knows better (a body
+	// that names its own kind) and sets it before building events.
+	Event string
+
+	d Delivery
+}
+
+// Header is the delivery's request header; nil for a polled delivery.
+func (in *Input) Header() http.Header {
+	return in.d.Header
 }
 
 // source is the Source of every event of this delivery.
-func (in *input) source() Source {
+func (in *Input) source() Source {
 	return Source{
 		Vendor:      string(in.d.Vendor),
 		Integration: in.d.Integration,
-		Event:       capString(in.event, MaxFieldLen),
+		Event:       capString(in.Event, MaxFieldLen),
 		Delivery:    capString(in.d.Identity.Delivery, MaxFieldLen),
 		Via:         in.d.Via,
 		Signature:   in.d.Signature,
@@ -95,15 +97,18 @@ func (in *input) source() Source {
 }
 
 // when is t, or the receive time when the vendor gave none.
-func (in *input) when(t time.Time) time.Time {
+func (in *Input) when(t time.Time) time.Time {
 	if t.IsZero() {
 		return in.d.ReceivedAt
 	}
 	return t
 }
 
-// ciEvent builds one CI event; ref keeps the ids of a multi-ref push apart.
-func (in *input) ciEvent(typ, ref string, at time.Time, ci CI) Event {
+// CIEvent builds one CI event of type typ (a Type* constant) occurring at
+// at (the receive time when zero). ref keeps the ids of the events of one
+// delivery apart (the ref of each change of a multi-ref push; "" when
+// there is one event). Strings are cut to MaxFieldLen.
+func (in *Input) CIEvent(typ, ref string, at time.Time, ci CI) Event {
 	ci.Repository = capString(ci.Repository, MaxFieldLen)
 	ci.Branch = capString(ci.Branch, MaxFieldLen)
 	ci.Commit = capString(ci.Commit, MaxFieldLen)
@@ -118,11 +123,13 @@ func (in *input) ciEvent(typ, ref string, at time.Time, ci CI) Event {
 	}
 }
 
-// statusEvent builds a ticket.status_changed event whose id converges with
-// a poll of the same change.
-// Without a vendor change time the id falls back to the delivery key: stable
-// across the vendor's retries, though a poll cannot converge with it.
-func (in *input) statusEvent(key, status, category string, changedAt time.Time) Event {
+// StatusEvent builds the ticket.status_changed event of ticket key reaching
+// status (with the vendor's status category, "" when it has none) at
+// changedAt, the vendor's change time. Its id is TicketEventID, so it
+// converges with a poll of the same change. Without a change time the id
+// falls back to the delivery key: stable across the vendor's retries,
+// though a poll cannot converge with it.
+func (in *Input) StatusEvent(key, status, category string, changedAt time.Time) Event {
 	id := TicketEventID(in.d.Integration, key, status, changedAt)
 	if changedAt.IsZero() {
 		id = EventID(in.d.DeliveryKey, TypeTicketStatus, key, status)
@@ -140,9 +147,11 @@ func (in *input) statusEvent(key, status, category string, changedAt time.Time) 
 	}
 }
 
-// commentEvent builds a ticket.comment event; version identifies the
-// comment (and its edit) as TicketCommentID describes.
-func (in *input) commentEvent(key, version, status, category, author, body string, at time.Time) Event {
+// CommentEvent builds the ticket.comment event of a comment on ticket key
+// (whose current status and category are given when known) by author,
+// made at at; version identifies the comment (and its edit) as
+// TicketCommentID describes. The body is cut to MaxCommentLen.
+func (in *Input) CommentEvent(key, version, status, category, author, body string, at time.Time) Event {
 	return Event{
 		ID:         TicketCommentID(in.d.Integration, key, version),
 		Type:       TypeTicketComment,
@@ -160,18 +169,20 @@ func (in *input) commentEvent(key, version, status, category, author, body strin
 	}
 }
 
-// versionSuffix names a comment version by its time in unix seconds, or,
+// VersionSuffix names a comment version by its time in unix seconds, or,
 // without one, by the delivery key (stable across the vendor's retries).
-func (in *input) versionSuffix(at time.Time) string {
+func (in *Input) VersionSuffix(at time.Time) string {
 	if at.IsZero() {
 		return "d:" + in.d.DeliveryKey
 	}
 	return strconv.FormatInt(at.UTC().Unix(), 10)
 }
 
-// checkJSON rejects what must never reach the unmarshaller: invalid UTF-8
-// and nesting deeper than MaxDepth. It is one pass over the bytes.
-func checkJSON(b []byte) error {
+// CheckJSON rejects what must never reach the unmarshaller: an empty body,
+// invalid UTF-8 and nesting deeper than MaxDepth, as ErrMalformed. It is
+// one pass over the bytes. Normalize runs it on every body; a normalizer
+// runs it again on a body it unwrapped.
+func CheckJSON(b []byte) error {
 	if len(b) == 0 {
 		return fmt.Errorf("%w: empty body", ErrMalformed)
 	}
@@ -214,8 +225,11 @@ func checkJSON(b []byte) error {
 	return nil
 }
 
-// decode unmarshals the body into v; every failure is ErrMalformed.
-func decode(b []byte, v any) error {
+// Decode unmarshals the JSON body b (already through CheckJSON) into v, a
+// pointer to the struct of the fields the event needs, in one pass;
+// unknown fields are skipped. Every failure is ErrMalformed, naming the
+// field of the wrong type when there is one.
+func Decode(b []byte, v any) error {
 	if err := gojson.Unmarshal(b, v); err != nil {
 		var te *gojson.UnmarshalTypeError
 		if errors.As(err, &te) {
@@ -226,8 +240,33 @@ func decode(b []byte, v any) error {
 	return nil
 }
 
-func malformed(what string) error {
+// Malformed is ErrMalformed for a body that lacks what its event needs;
+// what says which (a fixed phrase: it goes to logs and audit entries).
+func Malformed(what string) error {
 	return fmt.Errorf("%w: %s", ErrMalformed, what)
+}
+
+// QuoteName quotes a vendor-supplied name (an event, action, ref or
+// status) for a reason string: bounded to 64 bytes, with quotes,
+// backslashes and bytes that are not printable ASCII replaced by `?`.
+func QuoteName(s string) string {
+	return `"` + capString(sanitizeReason(s), 64) + `"`
+}
+
+// sanitizeReason keeps reasons printable: they go to logs and audit entries.
+func sanitizeReason(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e || s[i] == '"' || s[i] == '\\' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if b[j] < 0x20 || b[j] > 0x7e || b[j] == '"' || b[j] == '\\' {
+					b[j] = '?'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
 }
 
 // capString cuts s to at most n bytes without splitting a rune. Bytes that
@@ -251,26 +290,27 @@ func capString(s string, n int) string {
 	return s
 }
 
-// branchOf strips refs/heads/ from a ref.
-func branchOf(ref string) string {
+// BranchOf strips refs/heads/ from a ref, as CI.Branch carries branches.
+func BranchOf(ref string) string {
 	return strings.TrimPrefix(ref, "refs/heads/")
 }
 
-// zeroSHA reports whether s is Git's all-zero object id (a deleted ref).
-func zeroSHA(s string) bool {
+// ZeroSHA reports whether s is Git's all-zero object id: the new id of a
+// deleted ref.
+func ZeroSHA(s string) bool {
 	if s == "" {
 		return false
 	}
 	return strings.Trim(s, "0") == ""
 }
 
-// refKind classifies a full ref for push events: a branch push yields
-// ci.push with the branch name, a tag push ci.tag with the full tag ref.
-// Other refs (notes, pull refs) yield nothing.
-func refKind(ref string) (typ, branch string) {
+// RefKind classifies a full ref for push events: a branch push yields
+// TypePush with the branch name, a tag push TypeTag with the full tag ref.
+// Other refs (notes, pull refs) yield "" for both.
+func RefKind(ref string) (typ, branch string) {
 	switch {
 	case strings.HasPrefix(ref, "refs/heads/"):
-		return TypePush, branchOf(ref)
+		return TypePush, BranchOf(ref)
 	case strings.HasPrefix(ref, "refs/tags/"):
 		return TypeTag, ref
 	}
@@ -286,9 +326,10 @@ var timeLayouts = []string{
 	"2006-01-02 15:04:05",                // ServiceNow (UTC)
 }
 
-// parseTime reads a vendor timestamp; unknown spellings give the zero time
-// (and so the receive time).
-func parseTime(s string) time.Time {
+// ParseTime reads a vendor timestamp (RFC 3339 and the spellings of Jira,
+// Bitbucket Data Center, GitLab and ServiceNow), in UTC; unknown spellings
+// give the zero time (and so the receive time).
+func ParseTime(s string) time.Time {
 	if s == "" || len(s) > 64 {
 		return time.Time{}
 	}
@@ -300,9 +341,9 @@ func parseTime(s string) time.Time {
 	return time.Time{}
 }
 
-// msTime reads milliseconds since the epoch; out-of-range values give the
-// zero time.
-func msTime(ms int64) time.Time {
+// MillisTime reads a vendor timestamp in milliseconds since the epoch, in
+// UTC; zero, negative and out-of-range values give the zero time.
+func MillisTime(ms int64) time.Time {
 	if ms <= 0 || ms > 1<<53 {
 		return time.Time{}
 	}
@@ -310,21 +351,22 @@ func msTime(ms int64) time.Time {
 }
 
 var (
-	flexStringType = reflect.TypeFor[flexString]()
-	flexIntType    = reflect.TypeFor[flexInt]()
+	flexStringType = reflect.TypeFor[FlexString]()
+	flexIntType    = reflect.TypeFor[FlexInt]()
 )
 
-// flexString is a JSON string that vendors sometimes send as a number.
-type flexString string
+// FlexString is a JSON string that vendors sometimes send as a number
+// (ids, states); a number keeps its JSON spelling.
+type FlexString string
 
 // UnmarshalJSON accepts a string, a number or null.
-func (f *flexString) UnmarshalJSON(b []byte) error {
+func (f *FlexString) UnmarshalJSON(b []byte) error {
 	if len(b) > 0 && b[0] == '"' {
 		var s string
 		if err := json.Unmarshal(b, &s); err != nil {
 			return err
 		}
-		*f = flexString(s)
+		*f = FlexString(s)
 		return nil
 	}
 	if string(b) == "null" {
@@ -334,16 +376,17 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &n); err != nil {
 		return &json.UnmarshalTypeError{Value: "value", Type: flexStringType}
 	}
-	*f = flexString(n.String())
+	*f = FlexString(n.String())
 	return nil
 }
 
-// flexInt is a JSON integer that template vendors sometimes send as a string.
-type flexInt int64
+// FlexInt is a JSON integer that template vendors sometimes send as a
+// string or a float.
+type FlexInt int64
 
 // UnmarshalJSON accepts an integer, a string holding one, or null.
-func (f *flexInt) UnmarshalJSON(b []byte) error {
-	var s flexString
+func (f *FlexInt) UnmarshalJSON(b []byte) error {
+	var s FlexString
 	if err := s.UnmarshalJSON(b); err != nil {
 		return err
 	}
@@ -353,11 +396,11 @@ func (f *flexInt) UnmarshalJSON(b []byte) error {
 	n, err := strconv.ParseInt(string(s), 10, 64)
 	if err != nil {
 		if fl, ferr := strconv.ParseFloat(string(s), 64); ferr == nil && fl >= -1<<62 && fl <= 1<<62 {
-			*f = flexInt(fl)
+			*f = FlexInt(fl)
 			return nil
 		}
 		return &json.UnmarshalTypeError{Value: "value", Type: flexIntType}
 	}
-	*f = flexInt(n)
+	*f = FlexInt(n)
 	return nil
 }

@@ -30,9 +30,10 @@ const (
 //
 // Ticket events: a ticket.status_changed to a done status gets
 // FindingTransition closed (rec.AutoCloseOnResolve) or retest. Done means
-// status_category `done` for Jira, and for ServiceNow and ManageEngine a
-// status in rec.EffectiveDoneStates() (compared case-insensitively), which
-// also sets status_category `done`. A change to any other status passes
+// status_category `done` (Jira), and for a vendor whose rules set
+// DoneByState (ServiceNow, ManageEngine) a status in
+// rec.EffectiveDoneStates() (compared case-insensitively), which also sets
+// status_category `done`. A change to any other status passes
 // with an empty transition, so the finding service still sees reopenings.
 // Comments pass as they are.
 //
@@ -157,13 +158,14 @@ func branchMatches(globs []string, branch string) bool {
 	return false
 }
 
-// isDone reports whether a status change reaches a done status.
+// isDone reports whether a status change reaches a done status, the way
+// the vendor's Rules.DoneByState says.
 func isDone(rec integrations.Record, vendor string, t *Ticket) bool {
-	switch integrations.Vendor(vendor) {
-	case integrations.ServiceNow, integrations.ManageEngine:
+	v := integrations.Vendor(vendor)
+	if registry[v].DoneByState {
 		r := rec
 		if r.Vendor == "" {
-			r.Vendor = integrations.Vendor(vendor)
+			r.Vendor = v
 		}
 		for _, s := range r.EffectiveDoneStates() {
 			if strings.EqualFold(strings.TrimSpace(s), t.Status) {

@@ -1,4 +1,4 @@
-package events
+package events_test
 
 import (
 	"os"
@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 
+	. "github.com/hookgate/caddy-hookgate/events"
 	"github.com/hookgate/caddy-hookgate/integrations"
 )
 
@@ -83,7 +84,7 @@ func TestOrchestrateCI(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			evs := payloadEvents(t, c.file)
-			rec := integrations.Record{ID: "it", Vendor: evs[0].vendor(), Branches: c.branches, Scans: c.scans, Pipeline: c.pipeline}
+			rec := integrations.Record{ID: "it", Vendor: vendorOf(evs[0]), Branches: c.branches, Scans: c.scans, Pipeline: c.pipeline}
 			all, action := Orchestrate(rec, evs)
 			if got := typesOf(all); !slices.Equal(got, c.types) {
 				t.Errorf("types %v, want %v", got, c.types)
@@ -117,7 +118,8 @@ func TestOrchestrateCI(t *testing.T) {
 	}
 }
 
-func (e Event) vendor() integrations.Vendor { return integrations.Vendor(e.Source.Vendor) }
+// vendorOf is the vendor an event came from.
+func vendorOf(e Event) integrations.Vendor { return integrations.Vendor(e.Source.Vendor) }
 
 func TestOrchestrateTickets(t *testing.T) {
 	cases := []struct {
@@ -145,7 +147,7 @@ func TestOrchestrateTickets(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			evs := payloadEvents(t, c.file)
-			rec := integrations.Record{ID: "it", Vendor: evs[0].vendor(), AutoCloseOnResolve: c.autoClose, DoneStates: c.doneStates}
+			rec := integrations.Record{ID: "it", Vendor: vendorOf(evs[0]), AutoCloseOnResolve: c.autoClose, DoneStates: c.doneStates}
 			all, action := Orchestrate(rec, evs)
 			if len(all) != len(evs) {
 				t.Fatalf("ticket events gained %d events", len(all)-len(evs))

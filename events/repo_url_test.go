@@ -24,12 +24,12 @@ func TestRepoFromURL(t *testing.T) {
 		{"https://github.com/acme/a%0Ab", "acme/a%0Ab"},
 		{"not a url", "not a url"},
 	} {
-		got := repoFromURL(tc.in)
+		got := RepoFromURL(tc.in)
 		if got != tc.want {
-			t.Errorf("repoFromURL(%q) = %q, want %q", tc.in, got, tc.want)
+			t.Errorf("RepoFromURL(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 		if !utf8.ValidString(got) {
-			t.Errorf("repoFromURL(%q) is not UTF-8", tc.in)
+			t.Errorf("RepoFromURL(%q) is not UTF-8", tc.in)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package events
+package github
 
 import (
 	"encoding/json"
@@ -6,9 +6,16 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hookgate/caddy-hookgate/events"
 )
 
-// GitHub yields:
+// init registers how GitHub's deliveries are identified and normalized.
+func init() {
+	events.Register(Vendor, events.Rules{Identify: identify, Normalize: normalize})
+}
+
+// normalize turns a GitHub delivery into its events. GitHub yields:
 //
 //   - push: ci.push for refs/heads/*, ci.tag for refs/tags/*; a push that
 //     deletes its ref (deleted true, or after all zeros) is ignored.
@@ -22,18 +29,18 @@ import (
 // Every other event (star, fork, label, issues, release...) is ignored.
 // Deliveries sent as application/x-www-form-urlencoded (`payload=<json>`)
 // are unwrapped first.
-func normalizeGitHub(in *input) ([]Event, string, error) {
-	if isForm(in.d.Header.Get("Content-Type")) {
-		vals, err := url.ParseQuery(string(in.body))
+func normalize(in *events.Input) ([]events.Event, string, error) {
+	if isForm(in.Header().Get("Content-Type")) {
+		vals, err := url.ParseQuery(string(in.Body))
 		if err != nil || !vals.Has("payload") {
-			return nil, "", malformed("form body without payload")
+			return nil, "", events.Malformed("form body without payload")
 		}
-		in.body = []byte(vals.Get("payload"))
-		if err := checkJSON(in.body); err != nil {
+		in.Body = []byte(vals.Get("payload"))
+		if err := events.CheckJSON(in.Body); err != nil {
 			return nil, "", err
 		}
 	}
-	switch in.event {
+	switch in.Event {
 	case "push":
 		return githubPush(in)
 	case "pull_request":
@@ -43,9 +50,11 @@ func normalizeGitHub(in *input) ([]Event, string, error) {
 	case "workflow_run", "check_suite":
 		return githubBuild(in)
 	}
-	return nil, "github event " + quoteName(in.event) + " is not used", nil
+	return nil, "github event " + events.QuoteName(in.Event) + " is not used", nil
 }
 
+// isForm reports whether ct is the form encoding GitHub uses for
+// webhooks set to application/x-www-form-urlencoded.
 func isForm(ct string) bool {
 	if ct == "" {
 		return false
@@ -64,7 +73,7 @@ type githubUser struct {
 	Login string `json:"login"`
 }
 
-func githubPush(in *input) ([]Event, string, error) {
+func githubPush(in *events.Input) ([]events.Event, string, error) {
 	var b struct {
 		Ref        string `json:"ref"`
 		After      string `json:"after"`
@@ -79,18 +88,18 @@ func githubPush(in *input) ([]Event, string, error) {
 			Name string `json:"name"`
 		} `json:"pusher"`
 	}
-	if err := decode(in.body, &b); err != nil {
+	if err := events.Decode(in.Body, &b); err != nil {
 		return nil, "", err
 	}
 	if b.Ref == "" {
-		return nil, "", malformed("push without ref")
+		return nil, "", events.Malformed("push without ref")
 	}
-	if b.Deleted || zeroSHA(b.After) {
-		return nil, "push deletes " + quoteName(b.Ref), nil
+	if b.Deleted || events.ZeroSHA(b.After) {
+		return nil, "push deletes " + events.QuoteName(b.Ref), nil
 	}
-	typ, branch := refKind(b.Ref)
+	typ, branch := events.RefKind(b.Ref)
 	if typ == "" {
-		return nil, "push to " + quoteName(b.Ref) + " is neither branch nor tag", nil
+		return nil, "push to " + events.QuoteName(b.Ref) + " is neither branch nor tag", nil
 	}
 	actor := b.Sender.Login
 	if actor == "" {
@@ -104,7 +113,7 @@ func githubPush(in *input) ([]Event, string, error) {
 			at = time.Unix(secs, 0).UTC()
 		}
 	}
-	return []Event{in.ciEvent(typ, b.Ref, at, CI{
+	return []events.Event{in.CIEvent(typ, b.Ref, at, events.CI{
 		Repository: b.Repository.FullName,
 		Branch:     branch,
 		Commit:     b.After,
@@ -116,7 +125,7 @@ func githubPush(in *input) ([]Event, string, error) {
 // githubPRActions are the pull_request actions that bring code to scan.
 var githubPRActions = map[string]bool{"opened": true, "reopened": true, "synchronize": true, "ready_for_review": true}
 
-func githubPullRequest(in *input) ([]Event, string, error) {
+func githubPullRequest(in *events.Input) ([]events.Event, string, error) {
 	var b struct {
 		Action      string `json:"action"`
 		Number      int    `json:"number"`
@@ -132,22 +141,22 @@ func githubPullRequest(in *input) ([]Event, string, error) {
 		Repository githubRepo `json:"repository"`
 		Sender     githubUser `json:"sender"`
 	}
-	if err := decode(in.body, &b); err != nil {
+	if err := events.Decode(in.Body, &b); err != nil {
 		return nil, "", err
 	}
 	if !githubPRActions[b.Action] {
-		return nil, "pull_request action " + quoteName(b.Action) + " brings no code", nil
+		return nil, "pull_request action " + events.QuoteName(b.Action) + " brings no code", nil
 	}
 	n := b.Number
 	if n == 0 {
 		n = b.PullRequest.Number
 	}
 	if n <= 0 {
-		return nil, "", malformed("pull_request without number")
+		return nil, "", events.Malformed("pull_request without number")
 	}
-	return []Event{in.ciEvent(TypePullRequest, b.PullRequest.Head.Ref, parseTime(b.PullRequest.UpdatedAt), CI{
+	return []events.Event{in.CIEvent(events.TypePullRequest, b.PullRequest.Head.Ref, events.ParseTime(b.PullRequest.UpdatedAt), events.CI{
 		Repository:  b.Repository.FullName,
-		Branch:      branchOf(b.PullRequest.Head.Ref),
+		Branch:      events.BranchOf(b.PullRequest.Head.Ref),
 		Commit:      b.PullRequest.Head.SHA,
 		PullRequest: n,
 		Actor:       b.Sender.Login,
@@ -155,21 +164,21 @@ func githubPullRequest(in *input) ([]Event, string, error) {
 	})}, "", nil
 }
 
-func githubPing(in *input) ([]Event, string, error) {
+func githubPing(in *events.Input) ([]events.Event, string, error) {
 	var b struct {
 		Repository githubRepo `json:"repository"`
 		Sender     githubUser `json:"sender"`
 	}
-	if err := decode(in.body, &b); err != nil {
+	if err := events.Decode(in.Body, &b); err != nil {
 		return nil, "", err
 	}
-	return []Event{in.ciEvent(TypePing, "", time.Time{}, CI{
+	return []events.Event{in.CIEvent(events.TypePing, "", time.Time{}, events.CI{
 		Repository: b.Repository.FullName,
 		Actor:      b.Sender.Login,
 	})}, "", nil
 }
 
-func githubBuild(in *input) ([]Event, string, error) {
+func githubBuild(in *events.Input) ([]events.Event, string, error) {
 	type run struct {
 		HeadBranch string `json:"head_branch"`
 		HeadSHA    string `json:"head_sha"`
@@ -183,45 +192,24 @@ func githubBuild(in *input) ([]Event, string, error) {
 		Repository  githubRepo `json:"repository"`
 		Sender      githubUser `json:"sender"`
 	}
-	if err := decode(in.body, &b); err != nil {
+	if err := events.Decode(in.Body, &b); err != nil {
 		return nil, "", err
 	}
 	if b.Action != "completed" {
-		return nil, in.event + " action " + quoteName(b.Action) + " is not a finished build", nil
+		return nil, in.Event + " action " + events.QuoteName(b.Action) + " is not a finished build", nil
 	}
 	r := b.WorkflowRun
-	if in.event == "check_suite" {
+	if in.Event == "check_suite" {
 		r = b.CheckSuite
 	}
 	if r == nil {
-		return nil, "", malformed(in.event + " without its run")
+		return nil, "", events.Malformed(in.Event + " without its run")
 	}
-	return []Event{in.ciEvent(TypeBuild, r.HeadBranch, parseTime(r.UpdatedAt), CI{
+	return []events.Event{in.CIEvent(events.TypeBuild, r.HeadBranch, events.ParseTime(r.UpdatedAt), events.CI{
 		Repository: b.Repository.FullName,
-		Branch:     branchOf(r.HeadBranch),
+		Branch:     events.BranchOf(r.HeadBranch),
 		Commit:     r.HeadSHA,
 		Actor:      b.Sender.Login,
 		URL:        r.HTMLURL,
 	})}, "", nil
-}
-
-// quoteName quotes a vendor-supplied name for a reason string, bounded.
-func quoteName(s string) string {
-	return `"` + capString(sanitizeReason(s), 64) + `"`
-}
-
-// sanitizeReason keeps reasons printable: they go to logs and audit entries.
-func sanitizeReason(s string) string {
-	for i := 0; i < len(s); i++ {
-		if s[i] < 0x20 || s[i] > 0x7e || s[i] == '"' || s[i] == '\\' {
-			b := []byte(s)
-			for j := i; j < len(b); j++ {
-				if b[j] < 0x20 || b[j] > 0x7e || b[j] == '"' || b[j] == '\\' {
-					b[j] = '?'
-				}
-			}
-			return string(b)
-		}
-	}
-	return s
 }

@@ -1,50 +1,61 @@
-package events
+package manageengine
 
 import (
 	"encoding/json"
 	"strings"
+
+	"github.com/hookgate/caddy-hookgate/events"
 )
 
-// ManageEngine ServiceDesk Plus sends the webhook body TEMPLATES.md
-// documents. It yields ticket.status_changed when the status changed
-// (previous_status absent or different) and ticket.comment when `note`
-// is set. The status change id is TicketEventID over display_id, status
+// init registers how ManageEngine's deliveries are normalized. They are
+// identified by the template's `event` and `delivery` fields (the default
+// Rules.Identify), and a status is done when it is one of the record's
+// done states (default Resolved and Closed, compared case-insensitively):
+// ServiceDesk Plus statuses carry no category.
+func init() {
+	events.Register(Vendor, events.Rules{Normalize: normalize, DoneByState: true})
+}
+
+// normalize turns a ManageEngine delivery into its events. ManageEngine
+// ServiceDesk Plus sends the webhook body TEMPLATES.md documents. It
+// yields ticket.status_changed when the status changed (previous_status
+// absent or different) and ticket.comment when `note` is set. The status change id is TicketEventID over display_id, status
 // name and last_updated_time (ms since the epoch); the comment id is
 // TicketCommentID over the note's id, else `@<last_updated_time seconds>`.
 // A note given as plain text is attributed to the request's technician.
-func normalizeManageEngine(in *input) ([]Event, string, error) {
+func normalize(in *events.Input) ([]events.Event, string, error) {
 	var b struct {
 		Request *struct {
-			ID              flexString `json:"id"`
-			DisplayID       flexString `json:"display_id"`
-			Status          meName     `json:"status"`
+			ID              events.FlexString `json:"id"`
+			DisplayID       events.FlexString `json:"display_id"`
+			Status          meName            `json:"status"`
 			LastUpdatedTime struct {
-				Value flexInt `json:"value"`
+				Value events.FlexInt `json:"value"`
 			} `json:"last_updated_time"`
 			Technician meName `json:"technician"`
 		} `json:"request"`
 		PreviousStatus meName          `json:"previous_status"`
 		Note           json.RawMessage `json:"note"`
 	}
-	if err := decode(in.body, &b); err != nil {
+	if err := events.Decode(in.Body, &b); err != nil {
 		return nil, "", err
 	}
 	r := b.Request
 	if r == nil {
-		return nil, "", malformed("manageengine template without request")
+		return nil, "", events.Malformed("manageengine template without request")
 	}
 	key := string(r.DisplayID)
 	if key == "" {
 		key = string(r.ID)
 	}
 	if key == "" {
-		return nil, "", malformed("manageengine request without display_id")
+		return nil, "", events.Malformed("manageengine request without display_id")
 	}
-	updated := msTime(int64(r.LastUpdatedTime.Value))
+	updated := events.MillisTime(int64(r.LastUpdatedTime.Value))
 	status := string(r.Status)
-	var evs []Event
+	var evs []events.Event
 	if status != "" && (b.PreviousStatus == "" || !strings.EqualFold(string(b.PreviousStatus), status)) {
-		evs = append(evs, in.statusEvent(key, status, "", updated))
+		evs = append(evs, in.StatusEvent(key, status, "", updated))
 	}
 	note, err := meNote(b.Note)
 	if err != nil {
@@ -53,13 +64,13 @@ func normalizeManageEngine(in *input) ([]Event, string, error) {
 	if body := strings.TrimSpace(note.Description); body != "" {
 		version := string(note.ID)
 		if version == "" {
-			version = "@" + in.versionSuffix(updated)
+			version = "@" + in.VersionSuffix(updated)
 		}
 		author := string(note.CreatedBy)
 		if author == "" {
 			author = string(r.Technician)
 		}
-		evs = append(evs, in.commentEvent(key, version, status, "", author, body, updated))
+		evs = append(evs, in.CommentEvent(key, version, status, "", author, body, updated))
 	}
 	if len(evs) == 0 {
 		return nil, "update changes no status and carries no note", nil
@@ -83,7 +94,7 @@ func (m *meName) UnmarshalJSON(b []byte) error {
 		*m = meName(o.Name)
 		return nil
 	}
-	var s flexString
+	var s events.FlexString
 	if err := s.UnmarshalJSON(b); err != nil {
 		return err
 	}
@@ -92,9 +103,9 @@ func (m *meName) UnmarshalJSON(b []byte) error {
 }
 
 type meNoteBody struct {
-	ID          flexString `json:"id"`
-	Description string     `json:"description"`
-	CreatedBy   meName     `json:"created_by"`
+	ID          events.FlexString `json:"id"`
+	Description string            `json:"description"`
+	CreatedBy   meName            `json:"created_by"`
 }
 
 // meNote reads `note`: plain text, or a note object with id, description
@@ -106,12 +117,12 @@ func meNote(raw json.RawMessage) (meNoteBody, error) {
 	}
 	if raw[0] == '"' {
 		if err := json.Unmarshal(raw, &n.Description); err != nil {
-			return n, malformed("note")
+			return n, events.Malformed("note")
 		}
 		return n, nil
 	}
 	if err := json.Unmarshal(raw, &n); err != nil {
-		return n, malformed("note is neither text nor a note object")
+		return n, events.Malformed("note is neither text nor a note object")
 	}
 	return n, nil
 }

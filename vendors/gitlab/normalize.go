@@ -1,8 +1,10 @@
-package events
+package gitlab
 
 import (
 	"strings"
 	"time"
+
+	"github.com/hookgate/caddy-hookgate/events"
 )
 
 // gitlabHooks maps the X-Gitlab-Event header to the body's object_kind.
@@ -13,7 +15,12 @@ var gitlabHooks = map[string]string{
 	"Pipeline Hook":      "pipeline",
 }
 
-// GitLab yields:
+// init registers how GitLab's deliveries are identified and normalized.
+func init() {
+	events.Register(Vendor, events.Rules{Identify: identify, Normalize: normalize})
+}
+
+// normalize turns a GitLab delivery into its events. GitLab yields:
 //
 //   - Push Hook: ci.push; a push deleting its branch (after all zeros) is
 //     ignored.
@@ -29,28 +36,28 @@ var gitlabHooks = map[string]string{
 // object_kind (else event_name) does. Note, Issue, Job, Deployment, Release,
 // Wiki Page and the system hooks' group, user, key and project events are
 // ignored.
-func normalizeGitLab(in *input) ([]Event, string, error) {
+func normalize(in *events.Input) ([]events.Event, string, error) {
 	var head struct {
 		ObjectKind string `json:"object_kind"`
 		EventName  string `json:"event_name"`
 	}
-	if err := decode(in.body, &head); err != nil {
+	if err := events.Decode(in.Body, &head); err != nil {
 		return nil, "", err
 	}
-	kind, known := gitlabHooks[in.event]
+	kind, known := gitlabHooks[in.Event]
 	if !known {
-		if in.event != "" && in.event != "System Hook" {
-			return nil, "gitlab event " + quoteName(in.event) + " is not used", nil
+		if in.Event != "" && in.Event != "System Hook" {
+			return nil, "gitlab event " + events.QuoteName(in.Event) + " is not used", nil
 		}
 		kind = head.ObjectKind
 		if kind == "" {
 			kind = head.EventName
 		}
-		if in.event == "" {
-			in.event = kind
+		if in.Event == "" {
+			in.Event = kind
 		}
 	}
-	var handle func(*input, *gitlabBody) ([]Event, string, error)
+	var handle func(*events.Input, *gitlabBody) ([]events.Event, string, error)
 	switch kind {
 	case "push", "tag_push":
 		handle = gitlabPush
@@ -59,10 +66,10 @@ func normalizeGitLab(in *input) ([]Event, string, error) {
 	case "pipeline":
 		handle = gitlabPipeline
 	default:
-		return nil, "gitlab event " + quoteName(kind) + " is not used", nil
+		return nil, "gitlab event " + events.QuoteName(kind) + " is not used", nil
 	}
 	var b gitlabBody
-	if err := decode(in.body, &b); err != nil {
+	if err := events.Decode(in.Body, &b); err != nil {
 		return nil, "", err
 	}
 	return handle(in, &b)
@@ -117,16 +124,16 @@ func (b *gitlabBody) actor() string {
 	return b.UserName
 }
 
-func gitlabPush(in *input, b *gitlabBody) ([]Event, string, error) {
+func gitlabPush(in *events.Input, b *gitlabBody) ([]events.Event, string, error) {
 	if b.Ref == "" {
-		return nil, "", malformed("push without ref")
+		return nil, "", events.Malformed("push without ref")
 	}
-	if zeroSHA(b.After) {
-		return nil, "push deletes " + quoteName(b.Ref), nil
+	if events.ZeroSHA(b.After) {
+		return nil, "push deletes " + events.QuoteName(b.Ref), nil
 	}
-	typ, branch := refKind(b.Ref)
+	typ, branch := events.RefKind(b.Ref)
 	if typ == "" {
-		return nil, "push to " + quoteName(b.Ref) + " is neither branch nor tag", nil
+		return nil, "push to " + events.QuoteName(b.Ref) + " is neither branch nor tag", nil
 	}
 	commit := b.CheckoutSHA
 	if commit == "" {
@@ -136,7 +143,7 @@ func gitlabPush(in *input, b *gitlabBody) ([]Event, string, error) {
 	if b.Project.WebURL != "" && commit != "" {
 		url = strings.TrimSuffix(b.Project.WebURL, "/") + "/-/commit/" + commit
 	}
-	return []Event{in.ciEvent(typ, b.Ref, time.Time{}, CI{
+	return []events.Event{in.CIEvent(typ, b.Ref, time.Time{}, events.CI{
 		Repository: b.Project.PathWithNamespace,
 		Branch:     branch,
 		Commit:     commit,
@@ -145,24 +152,24 @@ func gitlabPush(in *input, b *gitlabBody) ([]Event, string, error) {
 	})}, "", nil
 }
 
-func gitlabMergeRequest(in *input, b *gitlabBody) ([]Event, string, error) {
+func gitlabMergeRequest(in *events.Input, b *gitlabBody) ([]events.Event, string, error) {
 	oa := b.ObjectAttributes
 	if oa == nil {
-		return nil, "", malformed("merge request without object_attributes")
+		return nil, "", events.Malformed("merge request without object_attributes")
 	}
 	switch {
 	case oa.Action == "open" || oa.Action == "reopen":
 	case oa.Action == "update" && oa.OldRev != "":
 	case oa.Action == "" && oa.State == "opened":
 	default:
-		return nil, "merge request action " + quoteName(oa.Action) + " brings no code", nil
+		return nil, "merge request action " + events.QuoteName(oa.Action) + " brings no code", nil
 	}
 	if oa.IID <= 0 {
-		return nil, "", malformed("merge request without iid")
+		return nil, "", events.Malformed("merge request without iid")
 	}
-	return []Event{in.ciEvent(TypePullRequest, oa.SourceBranch, parseTime(oa.UpdatedAt), CI{
+	return []events.Event{in.CIEvent(events.TypePullRequest, oa.SourceBranch, events.ParseTime(oa.UpdatedAt), events.CI{
 		Repository:  b.Project.PathWithNamespace,
-		Branch:      branchOf(oa.SourceBranch),
+		Branch:      events.BranchOf(oa.SourceBranch),
 		Commit:      oa.LastCommit.ID,
 		PullRequest: oa.IID,
 		Actor:       b.actor(),
@@ -173,19 +180,19 @@ func gitlabMergeRequest(in *input, b *gitlabBody) ([]Event, string, error) {
 // gitlabFinal are the pipeline statuses after which nothing changes.
 var gitlabFinal = map[string]bool{"success": true, "failed": true, "canceled": true, "skipped": true}
 
-func gitlabPipeline(in *input, b *gitlabBody) ([]Event, string, error) {
+func gitlabPipeline(in *events.Input, b *gitlabBody) ([]events.Event, string, error) {
 	oa := b.ObjectAttributes
 	if oa == nil {
-		return nil, "", malformed("pipeline without object_attributes")
+		return nil, "", events.Malformed("pipeline without object_attributes")
 	}
 	if !gitlabFinal[oa.Status] {
-		return nil, "pipeline status " + quoteName(oa.Status) + " is not final", nil
+		return nil, "pipeline status " + events.QuoteName(oa.Status) + " is not final", nil
 	}
-	branch := branchOf(oa.Ref)
+	branch := events.BranchOf(oa.Ref)
 	if oa.Tag && oa.Ref != "" {
 		branch = "refs/tags/" + strings.TrimPrefix(oa.Ref, "refs/tags/")
 	}
-	return []Event{in.ciEvent(TypeBuild, oa.Ref, parseTime(oa.FinishedAt), CI{
+	return []events.Event{in.CIEvent(events.TypeBuild, oa.Ref, events.ParseTime(oa.FinishedAt), events.CI{
 		Repository: b.Project.PathWithNamespace,
 		Branch:     branch,
 		Commit:     oa.SHA,

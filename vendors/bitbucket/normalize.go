@@ -1,19 +1,22 @@
-package events
+package bitbucket
 
 import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hookgate/caddy-hookgate/events"
 )
 
-// MaxRefChanges bounds the ref changes one push delivery may carry
-// (Bitbucket push.changes, Bitbucket Data Center changes, Azure DevOps
-// refUpdates); more is ErrMalformed rather than a silent cut.
-const MaxRefChanges = 1000
+// init registers how Bitbucket's deliveries are identified and normalized.
+func init() {
+	events.Register(Vendor, events.Rules{Identify: identify, Normalize: normalize})
+}
 
-// Bitbucket Cloud and Data Center share the vendor name `bitbucket`; the
-// X-Event-Key tells them apart (repo:refs_changed, pr:*, diagnostics:ping
-// are Data Center), else the body (a Data Center body names its eventKey).
+// normalize turns a Bitbucket delivery into its events. Bitbucket Cloud
+// and Data Center share the vendor name `bitbucket`; the X-Event-Key
+// tells them apart (repo:refs_changed, pr:*, diagnostics:ping are Data
+// Center), else the body (a Data Center body names its eventKey).
 //
 // Cloud yields ci.push or ci.tag per change of repo:push (deleted refs
 // skipped) and ci.pull_request for pullrequest:created and
@@ -23,14 +26,14 @@ const MaxRefChanges = 1000
 // diagnostics:ping. Comments, approvals, reviews, merges, declines, forks,
 // issues, commit statuses and repository edits are ignored: they bring no
 // new code (a merge arrives as a push).
-func normalizeBitbucket(in *input) ([]Event, string, error) {
-	key := in.event
+func normalize(in *events.Input) ([]events.Event, string, error) {
+	key := in.Event
 	if key == "" {
 		var head struct {
 			EventKey string    `json:"eventKey"`
 			Push     *struct{} `json:"push"`
 		}
-		if err := decode(in.body, &head); err != nil {
+		if err := events.Decode(in.Body, &head); err != nil {
 			return nil, "", err
 		}
 		key = head.EventKey
@@ -40,7 +43,7 @@ func normalizeBitbucket(in *input) ([]Event, string, error) {
 		if key == "" {
 			return nil, "bitbucket delivery without event key", nil
 		}
-		in.event = key
+		in.Event = key
 	}
 	switch key {
 	case "repo:push":
@@ -52,9 +55,9 @@ func normalizeBitbucket(in *input) ([]Event, string, error) {
 	case "pr:opened", "pr:from_ref_updated", "pr:modified":
 		return bitbucketDCPR(in)
 	case "diagnostics:ping":
-		return []Event{in.ciEvent(TypePing, "", time.Time{}, CI{})}, "", nil
+		return []events.Event{in.CIEvent(events.TypePing, "", time.Time{}, events.CI{})}, "", nil
 	}
-	return nil, "bitbucket event " + quoteName(key) + " is not used", nil
+	return nil, "bitbucket event " + events.QuoteName(key) + " is not used", nil
 }
 
 type bitbucketCloudRepo struct {
@@ -86,7 +89,7 @@ type bitbucketCloudRef struct {
 	} `json:"links"`
 }
 
-func bitbucketCloudPush(in *input) ([]Event, string, error) {
+func bitbucketCloudPush(in *events.Input) ([]events.Event, string, error) {
 	var b struct {
 		Actor      bitbucketCloudActor `json:"actor"`
 		Repository bitbucketCloudRepo  `json:"repository"`
@@ -96,13 +99,13 @@ func bitbucketCloudPush(in *input) ([]Event, string, error) {
 			} `json:"changes"`
 		} `json:"push"`
 	}
-	if err := decode(in.body, &b); err != nil {
+	if err := events.Decode(in.Body, &b); err != nil {
 		return nil, "", err
 	}
-	if len(b.Push.Changes) > MaxRefChanges {
-		return nil, "", malformed("too many ref changes")
+	if len(b.Push.Changes) > events.MaxRefChanges {
+		return nil, "", events.Malformed("too many ref changes")
 	}
-	var evs []Event
+	var evs []events.Event
 	for _, c := range b.Push.Changes {
 		if c.New == nil || c.New.Name == "" {
 			continue // the ref was deleted
@@ -116,8 +119,8 @@ func bitbucketCloudPush(in *input) ([]Event, string, error) {
 		default:
 			continue
 		}
-		typ, branch := refKind(ref)
-		evs = append(evs, in.ciEvent(typ, ref, time.Time{}, CI{
+		typ, branch := events.RefKind(ref)
+		evs = append(evs, in.CIEvent(typ, ref, time.Time{}, events.CI{
 			Repository: b.Repository.FullName,
 			Branch:     branch,
 			Commit:     c.New.Target.Hash,
@@ -131,7 +134,7 @@ func bitbucketCloudPush(in *input) ([]Event, string, error) {
 	return evs, "", nil
 }
 
-func bitbucketCloudPR(in *input) ([]Event, string, error) {
+func bitbucketCloudPR(in *events.Input) ([]events.Event, string, error) {
 	var b struct {
 		Actor       bitbucketCloudActor `json:"actor"`
 		Repository  bitbucketCloudRepo  `json:"repository"`
@@ -153,16 +156,16 @@ func bitbucketCloudPR(in *input) ([]Event, string, error) {
 			} `json:"links"`
 		} `json:"pullrequest"`
 	}
-	if err := decode(in.body, &b); err != nil {
+	if err := events.Decode(in.Body, &b); err != nil {
 		return nil, "", err
 	}
 	pr := b.PullRequest
 	if pr == nil || pr.ID <= 0 {
-		return nil, "", malformed("pull request without id")
+		return nil, "", events.Malformed("pull request without id")
 	}
-	return []Event{in.ciEvent(TypePullRequest, pr.Source.Branch.Name, parseTime(pr.UpdatedOn), CI{
+	return []events.Event{in.CIEvent(events.TypePullRequest, pr.Source.Branch.Name, events.ParseTime(pr.UpdatedOn), events.CI{
 		Repository:  b.Repository.FullName,
-		Branch:      branchOf(pr.Source.Branch.Name),
+		Branch:      events.BranchOf(pr.Source.Branch.Name),
 		Commit:      pr.Source.Commit.Hash,
 		PullRequest: pr.ID,
 		Actor:       b.Actor.name(),
@@ -196,7 +199,7 @@ func (a bitbucketDCActor) name() string {
 	return a.DisplayName
 }
 
-func bitbucketDCPush(in *input) ([]Event, string, error) {
+func bitbucketDCPush(in *events.Input) ([]events.Event, string, error) {
 	var b struct {
 		Date       string           `json:"date"`
 		Actor      bitbucketDCActor `json:"actor"`
@@ -212,16 +215,16 @@ func bitbucketDCPush(in *input) ([]Event, string, error) {
 			Type   string `json:"type"`
 		} `json:"changes"`
 	}
-	if err := decode(in.body, &b); err != nil {
+	if err := events.Decode(in.Body, &b); err != nil {
 		return nil, "", err
 	}
-	if len(b.Changes) > MaxRefChanges {
-		return nil, "", malformed("too many ref changes")
+	if len(b.Changes) > events.MaxRefChanges {
+		return nil, "", events.Malformed("too many ref changes")
 	}
-	at := parseTime(b.Date)
-	var evs []Event
+	at := events.ParseTime(b.Date)
+	var evs []events.Event
 	for _, c := range b.Changes {
-		if c.Type == "DELETE" || zeroSHA(c.ToHash) {
+		if c.Type == "DELETE" || events.ZeroSHA(c.ToHash) {
 			continue
 		}
 		ref := c.Ref.ID
@@ -236,11 +239,11 @@ func bitbucketDCPush(in *input) ([]Event, string, error) {
 				ref = "refs/tags/" + c.Ref.DisplayID
 			}
 		}
-		typ, branch := refKind(ref)
+		typ, branch := events.RefKind(ref)
 		if typ == "" {
 			continue
 		}
-		evs = append(evs, in.ciEvent(typ, ref, at, CI{
+		evs = append(evs, in.CIEvent(typ, ref, at, events.CI{
 			Repository: b.Repository.name(),
 			Branch:     branch,
 			Commit:     c.ToHash,
@@ -253,7 +256,7 @@ func bitbucketDCPush(in *input) ([]Event, string, error) {
 	return evs, "", nil
 }
 
-func bitbucketDCPR(in *input) ([]Event, string, error) {
+func bitbucketDCPR(in *events.Input) ([]events.Event, string, error) {
 	type dcRef struct {
 		ID           string          `json:"id"`
 		DisplayID    string          `json:"displayId"`
@@ -274,12 +277,12 @@ func bitbucketDCPR(in *input) ([]Event, string, error) {
 			} `json:"links"`
 		} `json:"pullRequest"`
 	}
-	if err := decode(in.body, &b); err != nil {
+	if err := events.Decode(in.Body, &b); err != nil {
 		return nil, "", err
 	}
 	pr := b.PullRequest
 	if pr == nil || pr.ID <= 0 {
-		return nil, "", malformed("pull request without id")
+		return nil, "", events.Malformed("pull request without id")
 	}
 	url := ""
 	if len(pr.Links.Self) > 0 {
@@ -287,9 +290,9 @@ func bitbucketDCPR(in *input) ([]Event, string, error) {
 	}
 	branch := pr.FromRef.DisplayID
 	if branch == "" {
-		branch = branchOf(pr.FromRef.ID)
+		branch = events.BranchOf(pr.FromRef.ID)
 	}
-	return []Event{in.ciEvent(TypePullRequest, "pr/"+strconv.Itoa(pr.ID), parseTime(b.Date), CI{
+	return []events.Event{in.CIEvent(events.TypePullRequest, "pr/"+strconv.Itoa(pr.ID), events.ParseTime(b.Date), events.CI{
 		Repository:  pr.ToRef.Repository.name(),
 		Branch:      strings.TrimPrefix(branch, "refs/heads/"),
 		Commit:      pr.FromRef.LatestCommit,

@@ -1,11 +1,20 @@
-package events
+package jira
 
 import (
 	"encoding/json"
 	"strings"
+
+	"github.com/hookgate/caddy-hookgate/events"
 )
 
-// Jira yields:
+// init registers how Jira's deliveries are identified and normalized. A
+// status change is done when Jira's status category says so (DoneByState
+// false): the record's done states play no part.
+func init() {
+	events.Register(Vendor, events.Rules{Identify: identify, Normalize: normalize})
+}
+
+// normalize turns a Jira delivery into its events. Jira yields:
 //
 //   - jira:issue_updated whose changelog has a status item:
 //     ticket.status_changed with the item's toString as status. Its id is
@@ -16,14 +25,14 @@ import (
 // An issue_updated may yield both. Issue creation and deletion, comment
 // deletion, worklogs, sprints, and edits that neither change the status nor
 // carry a comment are ignored.
-func normalizeJira(in *input) ([]Event, string, error) {
-	switch in.event {
+func normalize(in *events.Input) ([]events.Event, string, error) {
+	switch in.Event {
 	case "jira:issue_updated", "comment_created", "comment_updated":
 	default:
-		return nil, "jira event " + quoteName(in.event) + " is not used", nil
+		return nil, "jira event " + events.QuoteName(in.Event) + " is not used", nil
 	}
 	var b struct {
-		Timestamp flexInt `json:"timestamp"`
+		Timestamp events.FlexInt `json:"timestamp"`
 		Issue     *struct {
 			Key    string `json:"key"`
 			Fields struct {
@@ -33,52 +42,52 @@ func normalizeJira(in *input) ([]Event, string, error) {
 		} `json:"issue"`
 		Changelog *struct {
 			Items []struct {
-				Field    string     `json:"field"`
-				To       flexString `json:"to"`
-				ToString string     `json:"toString"`
+				Field    string            `json:"field"`
+				To       events.FlexString `json:"to"`
+				ToString string            `json:"toString"`
 			} `json:"items"`
 		} `json:"changelog"`
 		Comment *struct {
-			ID           flexString      `json:"id"`
-			Body         json.RawMessage `json:"body"`
-			Created      string          `json:"created"`
-			Updated      string          `json:"updated"`
-			Author       jiraUser        `json:"author"`
-			UpdateAuthor jiraUser        `json:"updateAuthor"`
+			ID           events.FlexString `json:"id"`
+			Body         json.RawMessage   `json:"body"`
+			Created      string            `json:"created"`
+			Updated      string            `json:"updated"`
+			Author       jiraUser          `json:"author"`
+			UpdateAuthor jiraUser          `json:"updateAuthor"`
 		} `json:"comment"`
 	}
-	if err := decode(in.body, &b); err != nil {
+	if err := events.Decode(in.Body, &b); err != nil {
 		return nil, "", err
 	}
 	if b.Issue == nil || b.Issue.Key == "" {
-		return nil, "", malformed("jira event without issue key")
+		return nil, "", events.Malformed("jira event without issue key")
 	}
 	key := b.Issue.Key
 	current := b.Issue.Fields.Status
-	changedAt := msTime(int64(b.Timestamp))
+	changedAt := events.MillisTime(int64(b.Timestamp))
 	if changedAt.IsZero() {
-		changedAt = parseTime(b.Issue.Fields.Updated)
+		changedAt = events.ParseTime(b.Issue.Fields.Updated)
 	}
-	var evs []Event
-	if in.event == "jira:issue_updated" && b.Changelog != nil {
+	var evs []events.Event
+	if in.Event == "jira:issue_updated" && b.Changelog != nil {
 		for _, it := range b.Changelog.Items {
 			if it.Field != "status" {
 				continue
 			}
 			if it.ToString == "" {
-				return nil, "", malformed("status change without toString")
+				return nil, "", events.Malformed("status change without toString")
 			}
 			category := ""
 			if current != nil && (current.Name == it.ToString || (it.To != "" && string(it.To) == string(current.ID))) {
 				category = current.StatusCategory.Key
 			}
-			evs = append(evs, in.statusEvent(key, it.ToString, category, changedAt))
+			evs = append(evs, in.StatusEvent(key, it.ToString, category, changedAt))
 			break
 		}
 	}
 	if c := b.Comment; c != nil {
 		if c.ID == "" {
-			return nil, "", malformed("comment without id")
+			return nil, "", events.Malformed("comment without id")
 		}
 		body, err := jiraText(c.Body)
 		if err != nil {
@@ -86,15 +95,15 @@ func normalizeJira(in *input) ([]Event, string, error) {
 		}
 		version := string(c.ID)
 		author := c.Author.name()
-		at := parseTime(c.Created)
-		if in.event == "comment_updated" {
-			if u := parseTime(c.Updated); !u.IsZero() {
+		at := events.ParseTime(c.Created)
+		if in.Event == "comment_updated" {
+			if u := events.ParseTime(c.Updated); !u.IsZero() {
 				at = u
 			}
 			if at.IsZero() {
 				at = changedAt
 			}
-			version += "@" + in.versionSuffix(at)
+			version += "@" + in.VersionSuffix(at)
 			if n := c.UpdateAuthor.name(); n != "" {
 				author = n
 			}
@@ -106,7 +115,7 @@ func normalizeJira(in *input) ([]Event, string, error) {
 		if current != nil {
 			status, category = current.Name, current.StatusCategory.Key
 		}
-		evs = append(evs, in.commentEvent(key, version, status, category, author, body, at))
+		evs = append(evs, in.CommentEvent(key, version, status, category, author, body, at))
 	}
 	if len(evs) == 0 {
 		return nil, "issue update changes no status and carries no comment", nil
@@ -115,8 +124,8 @@ func normalizeJira(in *input) ([]Event, string, error) {
 }
 
 type jiraStatus struct {
-	ID             flexString `json:"id"`
-	Name           string     `json:"name"`
+	ID             events.FlexString `json:"id"`
+	Name           string            `json:"name"`
 	StatusCategory struct {
 		Key string `json:"key"`
 	} `json:"statusCategory"`
@@ -136,7 +145,7 @@ func (u jiraUser) name() string {
 
 // jiraText reads a comment body: a string (API v2 webhooks) or an Atlassian
 // Document Format object (API v3), whose text nodes are joined, paragraphs
-// by newlines. Output is bounded by MaxCommentLen.
+// by newlines. Output is bounded by events.MaxCommentLen.
 func jiraText(raw json.RawMessage) (string, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return "", nil
@@ -144,13 +153,13 @@ func jiraText(raw json.RawMessage) (string, error) {
 	if raw[0] == '"' {
 		var s string
 		if err := json.Unmarshal(raw, &s); err != nil {
-			return "", malformed("comment body")
+			return "", events.Malformed("comment body")
 		}
 		return s, nil
 	}
 	var doc adfNode
 	if err := json.Unmarshal(raw, &doc); err != nil {
-		return "", malformed("comment body is neither text nor a document")
+		return "", events.Malformed("comment body is neither text nor a document")
 	}
 	var sb strings.Builder
 	doc.text(&sb)
@@ -166,7 +175,7 @@ type adfNode struct {
 }
 
 func (n *adfNode) text(sb *strings.Builder) {
-	if sb.Len() > MaxCommentLen {
+	if sb.Len() > events.MaxCommentLen {
 		return
 	}
 	sb.WriteString(n.Text)

@@ -1,18 +1,28 @@
-package events
+package azuredevops
 
 import (
 	"strconv"
 	"strings"
+
+	"github.com/hookgate/caddy-hookgate/events"
 )
 
-// Azure DevOps yields ci.push or ci.tag per refUpdate of git.push (deleted
-// refs skipped), ci.pull_request for git.pullrequest.created and for
+// init registers how Azure DevOps' deliveries are identified and
+// normalized.
+func init() {
+	events.Register(Vendor, events.Rules{Identify: identify, Normalize: normalize})
+}
+
+// normalize turns an Azure DevOps delivery into its events. Azure DevOps
+// yields ci.push or ci.tag per refUpdate of git.push (deleted refs
+// skipped), ci.pull_request for git.pullrequest.created and for
 // git.pullrequest.updated while the pull request is active, and ci.build
 // for build.complete. git.pullrequest.merged, updates of completed or
-// abandoned pull requests, and every other event type are ignored (a merge
-// arrives as a push). The event name comes from the body's eventType.
-func normalizeAzureDevOps(in *input) ([]Event, string, error) {
-	switch in.event {
+// abandoned pull requests, and every other event type are ignored (a
+// merge arrives as a push). The event name comes from the body's
+// eventType.
+func normalize(in *events.Input) ([]events.Event, string, error) {
+	switch in.Event {
 	case "git.push":
 		return azurePush(in)
 	case "git.pullrequest.created", "git.pullrequest.updated":
@@ -20,7 +30,7 @@ func normalizeAzureDevOps(in *input) ([]Event, string, error) {
 	case "build.complete":
 		return azureBuild(in)
 	}
-	return nil, "azure devops event " + quoteName(in.event) + " is not used", nil
+	return nil, "azure devops event " + events.QuoteName(in.Event) + " is not used", nil
 }
 
 type azureIdentity struct {
@@ -53,7 +63,7 @@ func (r azureRepo) fullName() string {
 	return r.Project.Name + "/" + r.Name
 }
 
-func azurePush(in *input) ([]Event, string, error) {
+func azurePush(in *events.Input) ([]events.Event, string, error) {
 	var b struct {
 		CreatedDate string `json:"createdDate"`
 		Resource    struct {
@@ -66,27 +76,27 @@ func azurePush(in *input) ([]Event, string, error) {
 			Date       string         `json:"date"`
 		} `json:"resource"`
 	}
-	if err := decode(in.body, &b); err != nil {
+	if err := events.Decode(in.Body, &b); err != nil {
 		return nil, "", err
 	}
 	r := &b.Resource
-	if len(r.RefUpdates) > MaxRefChanges {
-		return nil, "", malformed("too many ref changes")
+	if len(r.RefUpdates) > events.MaxRefChanges {
+		return nil, "", events.Malformed("too many ref changes")
 	}
-	at := parseTime(r.Date)
+	at := events.ParseTime(r.Date)
 	if at.IsZero() {
-		at = parseTime(b.CreatedDate)
+		at = events.ParseTime(b.CreatedDate)
 	}
-	var evs []Event
+	var evs []events.Event
 	for _, u := range r.RefUpdates {
-		if zeroSHA(u.NewObjectID) {
+		if events.ZeroSHA(u.NewObjectID) {
 			continue
 		}
-		typ, branch := refKind(u.Name)
+		typ, branch := events.RefKind(u.Name)
 		if typ == "" {
 			continue
 		}
-		evs = append(evs, in.ciEvent(typ, u.Name, at, CI{
+		evs = append(evs, in.CIEvent(typ, u.Name, at, events.CI{
 			Repository: r.Repository.fullName(),
 			Branch:     branch,
 			Commit:     u.NewObjectID,
@@ -100,7 +110,7 @@ func azurePush(in *input) ([]Event, string, error) {
 	return evs, "", nil
 }
 
-func azurePR(in *input) ([]Event, string, error) {
+func azurePR(in *events.Input) ([]events.Event, string, error) {
 	var b struct {
 		CreatedDate string `json:"createdDate"`
 		Resource    struct {
@@ -114,23 +124,23 @@ func azurePR(in *input) ([]Event, string, error) {
 			} `json:"lastMergeSourceCommit"`
 		} `json:"resource"`
 	}
-	if err := decode(in.body, &b); err != nil {
+	if err := events.Decode(in.Body, &b); err != nil {
 		return nil, "", err
 	}
 	r := &b.Resource
 	if r.Status != "" && r.Status != "active" {
-		return nil, "pull request is " + quoteName(r.Status), nil
+		return nil, "pull request is " + events.QuoteName(r.Status), nil
 	}
 	if r.PullRequestID <= 0 {
-		return nil, "", malformed("pull request without id")
+		return nil, "", events.Malformed("pull request without id")
 	}
 	url := ""
 	if r.Repository.RemoteURL != "" {
 		url = strings.TrimSuffix(r.Repository.RemoteURL, "/") + "/pullrequest/" + strconv.Itoa(r.PullRequestID)
 	}
-	return []Event{in.ciEvent(TypePullRequest, r.SourceRefName, parseTime(b.CreatedDate), CI{
+	return []events.Event{in.CIEvent(events.TypePullRequest, r.SourceRefName, events.ParseTime(b.CreatedDate), events.CI{
 		Repository:  r.Repository.fullName(),
-		Branch:      branchOf(r.SourceRefName),
+		Branch:      events.BranchOf(r.SourceRefName),
 		Commit:      r.LastMergeSourceCommit.CommitID,
 		PullRequest: r.PullRequestID,
 		Actor:       r.CreatedBy.name(),
@@ -138,7 +148,7 @@ func azurePR(in *input) ([]Event, string, error) {
 	})}, "", nil
 }
 
-func azureBuild(in *input) ([]Event, string, error) {
+func azureBuild(in *events.Input) ([]events.Event, string, error) {
 	var b struct {
 		Resource struct {
 			SourceBranch     string         `json:"sourceBranch"`
@@ -163,7 +173,7 @@ func azureBuild(in *input) ([]Event, string, error) {
 			} `json:"_links"`
 		} `json:"resource"`
 	}
-	if err := decode(in.body, &b); err != nil {
+	if err := events.Decode(in.Body, &b); err != nil {
 		return nil, "", err
 	}
 	r := &b.Resource
@@ -189,10 +199,10 @@ func azureBuild(in *input) ([]Event, string, error) {
 		actor = r.LastChangedBy.name()
 	}
 	branch := ""
-	if typ, br := refKind(ref); typ != "" {
+	if typ, br := events.RefKind(ref); typ != "" {
 		branch = br
 	}
-	return []Event{in.ciEvent(TypeBuild, ref, parseTime(r.FinishTime), CI{
+	return []events.Event{in.CIEvent(events.TypeBuild, ref, events.ParseTime(r.FinishTime), events.CI{
 		Repository: repo,
 		Branch:     branch,
 		Commit:     commit,

@@ -45,7 +45,7 @@ func TestCorpusEndToEnd(t *testing.T) {
 	sort.Strings(names)
 	var ints strings.Builder
 	for _, folder := range names {
-		v, ok := payloads.FolderVendor[folder]
+		v, ok := payloads.VendorOf(folder)
 		if !ok {
 			t.Fatalf("folder %q names no vendor", folder)
 		}

@@ -31,7 +31,7 @@ func TestCorpusConformance(t *testing.T) {
 		}
 		rel, _ := filepath.Rel(dir, path)
 		folder, _, _ := strings.Cut(filepath.ToSlash(rel), "/")
-		v, ok := payloads.FolderVendor[folder]
+		v, ok := payloads.VendorOf(folder)
 		if !ok {
 			t.Logf("skipping %s: folder %q names no vendor", rel, folder)
 			return nil

@@ -47,26 +47,6 @@ func VendorOf(folder string) (integrations.Vendor, bool) {
 	return "", false
 }
 
-// FolderVendor maps the payload folders of testdata/payloads to their
-// vendors, as VendorOf derives them (a test checks they agree).
-//
-// Deprecated: use VendorOf, which needs no list and knows every
-// registered vendor. This hand-written copy remains only for the callers
-// not moved yet (verifiers/corpus_test.go,
-// integration_test/corpus_e2e_test.go); delete it with them.
-var FolderVendor = map[string]integrations.Vendor{
-	"github":           integrations.GitHub,
-	"gitlab":           integrations.GitLab,
-	"bitbucket":        integrations.Bitbucket,
-	"bitbucket-server": integrations.Bitbucket,
-	"azuredevops":      integrations.AzureDevOps,
-	"jira":             integrations.Jira,
-	"servicenow":       integrations.ServiceNow,
-	"manageengine":     integrations.ManageEngine,
-	"jenkins":          integrations.Jenkins,
-	"bamboo":           integrations.Bamboo,
-}
-
 // Root is $HOOKGATE_CORPUS (a relative value is resolved against the
 // module root, one level above a package directory, first), or
 // ../testdata/payloads when it is unset; fromEnv says which.

@@ -28,6 +28,9 @@ import (
 
 	"github.com/hookgate/caddy-hookgate/integrations"
 	"github.com/hookgate/caddy-hookgate/verifiers"
+
+	// The vendors this tool signs for register themselves on import.
+	_ "github.com/hookgate/caddy-hookgate/vendors/all"
 )
 
 func main() {

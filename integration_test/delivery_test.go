@@ -209,7 +209,7 @@ func TestForwardEveryVendor(t *testing.T) {
 		}
 	}
 	// The same delivery again is a duplicate: 200, not passed on.
-	vc := vendorCases[0]
+	vc := caseFor(t, integrations.GitHub)
 	body := readPayload(t, vc.payload)
 	if s := f.post(t, vc, body, "dup-check"); s != http.StatusAccepted {
 		t.Fatalf("first delivery: %d", s)
@@ -235,7 +235,7 @@ func TestUpstreamOutageThenRecovery(t *testing.T) {
 	fs := newFindingService(t)
 	fs.setStatus(http.StatusServiceUnavailable)
 	f := startForwarder(t, redisAddr, prefix, fs.URL)
-	vc := vendorCases[0]
+	vc := caseFor(t, integrations.GitHub)
 	body := readPayload(t, vc.payload)
 	want := map[string]bool{}
 	for i := 0; i < 20; i++ {
@@ -264,7 +264,7 @@ func TestDeadLetterAndRedrive(t *testing.T) {
 	fs := newFindingService(t)
 	fs.setStatus(http.StatusBadRequest)
 	f := startForwarder(t, redisAddr, prefix, fs.URL)
-	vc := vendorCases[0]
+	vc := caseFor(t, integrations.GitHub)
 	body := readPayload(t, vc.payload)
 	want := expectedIDs(t, vc, body, "dead-1")
 	if s := f.post(t, vc, body, "dead-1"); s != http.StatusAccepted {
@@ -314,7 +314,7 @@ func TestRedisStoppedThenBack(t *testing.T) {
 	rs := testredis.Start(t)
 	fs := newFindingService(t)
 	f := startForwarder(t, rs.Addr, "hookgate:", fs.URL)
-	vc := vendorCases[0]
+	vc := caseFor(t, integrations.GitHub)
 	body := readPayload(t, vc.payload)
 	if s := f.post(t, vc, body, "before"); s != http.StatusAccepted {
 		t.Fatalf("before the outage: %d", s)
@@ -350,7 +350,7 @@ func TestKilledWithPendingEvents(t *testing.T) {
 	fs := newFindingService(t)
 	fs.setStatus(http.StatusServiceUnavailable)
 	f := startForwarder(t, rs.Addr, "hookgate:", fs.URL)
-	vc := vendorCases[0]
+	vc := caseFor(t, integrations.GitHub)
 	body := readPayload(t, vc.payload)
 	want := map[string]bool{}
 	for i := 0; i < 10; i++ {
@@ -381,7 +381,7 @@ func TestTwoInstancesShareTheOutbox(t *testing.T) {
 	fs := newFindingService(t)
 	a := startForwarder(t, redisAddr, prefix, fs.URL)
 	b := startForwarder(t, redisAddr, prefix, fs.URL)
-	vc := vendorCases[0]
+	vc := caseFor(t, integrations.GitHub)
 	body := readPayload(t, vc.payload)
 	want := map[string]bool{}
 	for i := 0; i < 60; i++ {
@@ -417,7 +417,7 @@ func TestAuditKeepsNewestAndForgedApart(t *testing.T) {
 	redisAddr, prefix := testredis.Shared(t)
 	fs := newFindingService(t)
 	f := startForwarder(t, redisAddr, prefix, fs.URL, "failure_limit off")
-	vc := vendorCases[0]
+	vc := caseFor(t, integrations.GitHub)
 	body := readPayload(t, vc.payload)
 	for i := 0; i < 230; i++ {
 		if s := f.post(t, vc, body, fmt.Sprintf("audit-%03d", i)); s != http.StatusAccepted {

@@ -534,18 +534,6 @@ func TestFullOutboxRefusesThenRecovers(t *testing.T) {
 	}
 }
 
-// caseFor is the vendor case of v.
-func caseFor(t *testing.T, v integrations.Vendor) vendorCase {
-	t.Helper()
-	for _, vc := range vendorCases {
-		if vc.vendor == v {
-			return vc
-		}
-	}
-	t.Fatalf("no vendor case for %s", v)
-	return vendorCase{}
-}
-
 // TestRefusalReachesAClientStillSending: a refusal answered before the
 // body is read must reach a client that is still sending that body (Go's
 // client sends while it reads; many clients send everything first), not a

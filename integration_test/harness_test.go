@@ -17,6 +17,7 @@ import (
 
 	"github.com/hookgate/caddy-hookgate/integrations"
 	"github.com/hookgate/caddy-hookgate/internal/testvault"
+	"github.com/hookgate/caddy-hookgate/internal/vendorcases"
 	"github.com/hookgate/caddy-hookgate/verifiers"
 )
 
@@ -30,16 +31,34 @@ type vendorCase struct {
 	deliv   string // expected X-Hookgate-Delivery
 }
 
-var vendorCases = []vendorCase{
-	{integrations.GitHub, "github/push.json", map[string]string{"X-GitHub-Event": "push", "X-GitHub-Delivery": "gh-delivery-1"}, "push", "gh-delivery-1"},
-	{integrations.GitLab, "gitlab/push.json", map[string]string{"X-Gitlab-Event": "Push Hook", "X-Gitlab-Event-UUID": "gl-uuid-1"}, "Push Hook", "gl-uuid-1"},
-	{integrations.Jira, "jira/issue-updated.json", map[string]string{"X-Atlassian-Webhook-Identifier": "jira-1"}, "jira:issue_updated", "jira-1"},
-	{integrations.ServiceNow, "servicenow/incident-resolved.json", nil, "", ""},
-	{integrations.ManageEngine, "manageengine/request-closed.json", nil, "", ""},
-	{integrations.Jenkins, "jenkins/build-finalized.json", nil, "", ""},
-	{integrations.AzureDevOps, "azuredevops/git-push.json", nil, "git.push", ""},
-	{integrations.Bamboo, "bamboo/build-completed.json", nil, "", ""},
-	{integrations.Bitbucket, "bitbucket/repo-push.json", map[string]string{"X-Event-Key": "repo:push", "X-Request-UUID": "bb-1"}, "repo:push", "bb-1"},
+// vendorCases has one case per registered vendor, in integrations.Vendors()
+// order: the default-scheme case each vendor carries in
+// vendors/<v>/testdata/case.json (internal/vendorcases), the one
+// caddymodule's handler tests run too. A vendor without a case file panics
+// the test binary naming it.
+var vendorCases = defaultCases(vendorcases.MustLoad())
+
+// defaultCases is the default-scheme case of each vendor in cs.
+func defaultCases(cs []vendorcases.Case) []vendorCase {
+	var out []vendorCase
+	for _, c := range cs {
+		if c.Default() {
+			out = append(out, vendorCase{vendor: c.Vendor, payload: c.Payload, headers: c.Header, event: c.Event, deliv: c.Delivery})
+		}
+	}
+	return out
+}
+
+// caseFor is the vendor case of v.
+func caseFor(t *testing.T, v integrations.Vendor) vendorCase {
+	t.Helper()
+	for _, vc := range vendorCases {
+		if vc.vendor == v {
+			return vc
+		}
+	}
+	t.Fatalf("no vendor case for %s", v)
+	return vendorCase{}
 }
 
 func readPayload(t testing.TB, name string) []byte {

@@ -133,7 +133,7 @@ func TestTwoInstancesUnderLoadOneKilled(t *testing.T) {
 		t.Fatalf("deliveries refused under load: %v", load.refused)
 	}
 	want := map[string]bool{}
-	vc := vendorCases[0]
+	vc := caseFor(t, integrations.GitHub)
 	for _, ds := range load.accepted {
 		for _, d := range ds {
 			for _, id := range expectedIDs(t, vc, body, d) {

@@ -1,6 +1,7 @@
 // Package all imports every vendor hookgate ships, the way Caddy's
 // modules/standard imports its standard modules. Adding a vendor is one
-// folder under vendors/ and one import line here.
+// folder under vendors/ (with its test cases in testdata/case.json, see
+// internal/vendorcases) and one import line here.
 package all
 
 import (

@@ -110,9 +110,9 @@ func Skip(vs ...integrations.Vendor) Option {
 // Load reads the cases of every registered vendor but the skipped ones:
 // vendors in integrations.Vendors() order, each vendor's cases in its
 // file's order (the default-scheme case first), with their bodies read.
-// It fails on the first vendor without a case file, a file that does not
-// parse or break the rules above, or a payload that cannot be read; the
-// error names the vendor and the file.
+// It fails if a vendor has no case file, a file does not parse or breaks
+// the rules above, or a payload cannot be read: one error per such vendor,
+// each naming the vendor and its file.
 func Load(opts ...Option) ([]Case, error) {
 	var o options
 	for _, opt := range opts {
@@ -123,15 +123,20 @@ func Load(opts ...Option) ([]Case, error) {
 		return nil, err
 	}
 	var all []Case
+	var errs []error
 	for _, v := range integrations.Vendors() {
 		if slices.Contains(o.skip, v) {
 			continue
 		}
 		cs, err := loadVendor(root, v)
 		if err != nil {
-			return nil, err
+			errs = append(errs, err)
+			continue
 		}
 		all = append(all, cs...)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 	return all, nil
 }

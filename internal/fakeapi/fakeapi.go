@@ -20,6 +20,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -236,4 +238,34 @@ func FailingClient(t *testing.T) *http.Client {
 		t.Errorf("unexpected request to %s", r.URL.Host)
 		return nil, errors.New("no network in this test")
 	})}
+}
+
+// WantFirstRequest checks that registering rec's hook (no api_url: the
+// vendor's default) sends its first request to want. The request never
+// leaves the process.
+func WantFirstRequest(t *testing.T, rec integrations.Record, want string) {
+	t.Helper()
+	var got string
+	c := &http.Client{Transport: RoundTripFunc(func(r *http.Request) (*http.Response, error) {
+		got = r.URL.String()
+		return nil, errors.New("stop here")
+	})}
+	_, err := vendorapi.Register(context.Background(), c, rec, vendorapi.Hook{URL: Receiver, Secret: Secret})
+	if err == nil || got != want {
+		t.Errorf("%s: first request %q (err %v), want %q", rec.Vendor, got, err, want)
+	}
+}
+
+// WantTemplateInDoc checks that template, the body a vendor's manual steps
+// paste, is the one events/TEMPLATES.md documents (and events.Normalize is
+// tested against). It is called from a vendor package's directory.
+func WantTemplateInDoc(t *testing.T, vendor integrations.Vendor, template string) {
+	t.Helper()
+	doc, err := os.ReadFile(filepath.Join("..", "..", "events", "TEMPLATES.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(doc), "\n"+template+"```") {
+		t.Errorf("%s template differs from events/TEMPLATES.md", vendor)
+	}
 }

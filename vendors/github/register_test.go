@@ -2,7 +2,6 @@ package github
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -208,15 +207,5 @@ func TestHasAPI(t *testing.T) {
 }
 
 func TestDefaultAPIURL(t *testing.T) {
-	want := "https://api.github.com/repos/acme/pay/hooks?per_page=100"
-	var got string
-	c := &http.Client{Transport: fakeapi.RoundTripFunc(func(r *http.Request) (*http.Response, error) {
-		got = r.URL.String()
-		return nil, errors.New("stop here")
-	})}
-	rec := integrations.Record{ID: "x", Vendor: Vendor, APIToken: fakeapi.APIToken, Target: "acme/pay", Secret: fakeapi.Secret}
-	_, err := vendorapi.Register(context.Background(), c, rec, vendorapi.Hook{URL: fakeapi.Receiver, Secret: fakeapi.Secret})
-	if err == nil || got != want {
-		t.Errorf("%s: first request %q (err %v), want %q", Vendor, got, err, want)
-	}
+	fakeapi.WantFirstRequest(t, integrations.Record{ID: "x", Vendor: Vendor, APIToken: fakeapi.APIToken, Target: "acme/pay", Secret: fakeapi.Secret}, "https://api.github.com/repos/acme/pay/hooks?per_page=100")
 }

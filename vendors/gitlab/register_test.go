@@ -2,7 +2,6 @@ package gitlab
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"slices"
 	"strconv"
@@ -228,15 +227,5 @@ func TestHasAPI(t *testing.T) {
 }
 
 func TestDefaultAPIURL(t *testing.T) {
-	want := "https://gitlab.com/api/v4/projects/acme%2Fpay/hooks?per_page=100"
-	var got string
-	c := &http.Client{Transport: fakeapi.RoundTripFunc(func(r *http.Request) (*http.Response, error) {
-		got = r.URL.String()
-		return nil, errors.New("stop here")
-	})}
-	rec := integrations.Record{ID: "x", Vendor: Vendor, APIToken: fakeapi.APIToken, Target: "acme/pay", Secret: fakeapi.Secret}
-	_, err := vendorapi.Register(context.Background(), c, rec, vendorapi.Hook{URL: fakeapi.Receiver, Secret: fakeapi.Secret})
-	if err == nil || got != want {
-		t.Errorf("%s: first request %q (err %v), want %q", Vendor, got, err, want)
-	}
+	fakeapi.WantFirstRequest(t, integrations.Record{ID: "x", Vendor: Vendor, APIToken: fakeapi.APIToken, Target: "acme/pay", Secret: fakeapi.Secret}, "https://gitlab.com/api/v4/projects/acme%2Fpay/hooks?per_page=100")
 }

@@ -1,8 +1,6 @@
 package manageengine
 
 import (
-	"os"
-	"strings"
 	"testing"
 
 	"github.com/hookgate/caddy-hookgate/integrations"
@@ -29,11 +27,5 @@ func TestHasAPI(t *testing.T) {
 
 // The pasted body must stay what events.Normalize is tested against.
 func TestTemplatesMatchEventsTemplatesMD(t *testing.T) {
-	doc, err := os.ReadFile("../../events/TEMPLATES.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(doc), "\n"+manageEngineBody+"```") {
-		t.Errorf("%s template differs from events/TEMPLATES.md", Vendor)
-	}
+	fakeapi.WantTemplateInDoc(t, Vendor, manageEngineBody)
 }

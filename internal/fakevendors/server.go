@@ -1,6 +1,7 @@
 package fakevendors
 
 import (
+	"crypto/subtle"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -25,7 +26,9 @@ func (a Auth) allows(user, token string) bool {
 	if a == (Auth{}) {
 		return token != ""
 	}
-	return user == a.User && token == a.Token
+	u := subtle.ConstantTimeCompare([]byte(user), []byte(a.User))
+	k := subtle.ConstantTimeCompare([]byte(token), []byte(a.Token))
+	return u&k == 1
 }
 
 // Answer is a canned answer that replaces a fake's real one.

@@ -34,33 +34,70 @@ const (
 )
 
 // Normalize turns a verified delivery into its primary events: ci.* for CI
-// vendors, ticket.* for ticket vendors. A delivery whose vendor event means
-// nothing here (a GitHub star, a Bitbucket comment, a Jira edit that
-// changes no status) is ignored: no events, ignored true and a reason, no
-// error. A body that is not the JSON the event needs is ErrMalformed. The
-// vendor's registered Rules.Normalize decides what its events yield (each
-// vendor package's normalize.go lists it, TEMPLATES.md for the template
-// vendors); a vendor without rules is ignored.
+// vendors, ticket.* for ticket vendors. It is NormalizeDelivery without the
+// facts of the signed body.
 func Normalize(d Delivery) (evs []Event, ignored bool, reason string, err error) {
+	n, err := NormalizeDelivery(d)
+	return n.Events, n.Ignored, n.Reason, err
+}
+
+// Normalized is what NormalizeDelivery made of one delivery.
+type Normalized struct {
+	// Events are the delivery's primary events; none when it is ignored.
+	Events []Event
+	// Ignored is a delivery whose vendor event means nothing here; Reason
+	// says why.
+	Ignored bool
+	Reason  string
+	// Facts are what the signed body states about the delivery, for the
+	// checks delivery makes before anything moves (max_age, target).
+	Facts Facts
+}
+
+// Facts are what a vendor's signed body states about the delivery itself,
+// as its normalizer read them (Input.SetEventTime, Input.AddTarget).
+type Facts struct {
+	// EventTime is the vendor's own time of the event, read from the
+	// signed body (each vendor's normalize.go says which field for which
+	// event); zero when the body carries none, and then max_age is not
+	// checked.
+	EventTime time.Time
+	// Targets are the names the body gives the repository or project the
+	// delivery is about (GitHub and Bitbucket owner/repo, GitLab project
+	// path and id, Azure DevOps project name and id); none when it names
+	// none. A delivery to an integration with a target must name it.
+	Targets []string
+}
+
+// NormalizeDelivery turns a verified delivery into its primary events and
+// the facts its body states. A delivery whose vendor event means nothing
+// here (a GitHub star, a Bitbucket comment, a Jira edit that changes no
+// status) is ignored: no events, Ignored and a Reason, no error. A body
+// that is not the JSON the event needs is ErrMalformed. The vendor's
+// registered Rules.Normalize decides what its events yield (each vendor
+// package's normalize.go lists it, TEMPLATES.md for the template vendors);
+// a vendor without rules is ignored.
+func NormalizeDelivery(d Delivery) (Normalized, error) {
 	fn := registry[d.Vendor].Normalize
 	if fn == nil {
-		return nil, true, fmt.Sprintf("unknown vendor %q", capString(string(d.Vendor), 64)), nil
+		return Normalized{Ignored: true, Reason: fmt.Sprintf("unknown vendor %q", capString(string(d.Vendor), 64))}, nil
 	}
 	in := &Input{d: d, Body: d.Body, Event: d.Identity.Event}
 	if err := CheckJSON(in.Body); err != nil {
-		return nil, false, "", err
+		return Normalized{}, err
 	}
-	evs, reason, err = fn(in)
+	evs, reason, err := fn(in)
 	if err != nil {
-		return nil, false, "", err
+		return Normalized{}, err
 	}
+	n := Normalized{Events: evs, Facts: in.facts}
 	if len(evs) == 0 {
 		if reason == "" {
 			reason = "no events"
 		}
-		return nil, true, reason, nil
+		n.Events, n.Ignored, n.Reason = nil, true, reason
 	}
-	return evs, false, "", nil
+	return n, nil
 }
 
 // Input is one delivery on its way through a vendor's Rules.Normalize.
@@ -75,7 +112,26 @@ type Input struct {
 	// that names its own kind) and sets it before building events.
 	Event string
 
-	d Delivery
+	d     Delivery
+	facts Facts
+}
+
+// SetEventTime records the vendor's own time of the event, as the signed
+// body states it (Facts.EventTime). A zero t records nothing.
+func (in *Input) SetEventTime(t time.Time) {
+	if !t.IsZero() {
+		in.facts.EventTime = t.UTC()
+	}
+}
+
+// AddTarget records the names the body gives the repository or project
+// the delivery is about (Facts.Targets); empty names are skipped.
+func (in *Input) AddTarget(names ...string) {
+	for _, n := range names {
+		if n != "" {
+			in.facts.Targets = append(in.facts.Targets, capString(n, MaxFieldLen))
+		}
+	}
 }
 
 // Header is the delivery's request header; nil for a polled delivery.

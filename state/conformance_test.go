@@ -57,6 +57,11 @@ func runConformance(t *testing.T, newHarness func(t *testing.T) *harness) {
 		{"DuplicateCommit", testDuplicateCommit},
 		{"DedupeExpiry", testDedupeExpiry},
 		{"SeenMarkReject", testSeenMarkReject},
+		{"ReplayKey", testReplayKey},
+		{"ClaimLifecycle", testClaimLifecycle},
+		{"ClaimLeaseExpires", testClaimLeaseExpires},
+		{"TicketOrderCommit", testTicketOrderCommit},
+		{"TicketOrderClaim", testTicketOrderClaim},
 		{"AuditCapping", testAuditCapping},
 		{"NextDone", testNextDone},
 		{"DoneBatch", testDoneBatch},
@@ -139,13 +144,28 @@ func mustStats(t *testing.T, h *harness) (int, time.Duration) {
 	return n, age
 }
 
+// mustCommit commits a and reports whether it was a duplicate.
 func mustCommit(t *testing.T, h *harness, a Accepted) bool {
 	t.Helper()
-	dup, err := h.d.Commit(context.Background(), a)
+	return commitOutcome(t, h, a) == Duplicate
+}
+
+func commitOutcome(t *testing.T, h *harness, a Accepted) Outcome {
+	t.Helper()
+	o, err := h.d.Commit(context.Background(), a)
 	if err != nil {
 		t.Fatalf("Commit: %v", err)
 	}
-	return dup
+	return o
+}
+
+func claimOutcome(t *testing.T, h *harness, a Accepted, token string, lease time.Duration) Outcome {
+	t.Helper()
+	o, err := h.d.Claim(context.Background(), a, token, lease)
+	if err != nil {
+		t.Fatalf("Claim: %v", err)
+	}
+	return o
 }
 
 func mustSeen(t *testing.T, h *harness, key string) bool {
@@ -270,8 +290,15 @@ func testSeenMarkReject(t *testing.T, h *harness) {
 	if mustSeen(t, h, "g1") || mustSeen(t, h, "") {
 		t.Fatal("seen before mark")
 	}
-	passed := AuditEntry{Vendor: "gitlab", Event: "push", Delivery: "g1", Action: "passed", Signature: "valid"}
-	if err := h.d.Mark(ctx, "demo-gl", "g1", time.Hour, passed, 200); err != nil {
+	passed := delivery("demo-gl", "g1", 0)
+	passed.Audit.Action = "passed"
+	if o := claimOutcome(t, h, passed, "tok", time.Minute); o != Claimed {
+		t.Fatalf("claim: %v", o)
+	}
+	if mustSeen(t, h, "g1") {
+		t.Fatal("a claim counts as handled")
+	}
+	if err := h.d.Finish(ctx, passed); err != nil {
 		t.Fatal(err)
 	}
 	if !mustSeen(t, h, "g1") {
@@ -686,8 +713,8 @@ func testOutboxFull(t *testing.T, h *harness) {
 		t.Fatal(err) // ... and now waiting to retry
 	}
 	mustCommit(t, h, capped(delivery("demo", "d2", 1)))
-	dup, err := h.d.Commit(ctx, capped(delivery("demo", "d3", 2)))
-	if !errors.Is(err, ErrOutboxFull) || dup {
+	o, err := h.d.Commit(ctx, capped(delivery("demo", "d3", 2)))
+	if dup := o == Duplicate; !errors.Is(err, ErrOutboxFull) || dup {
 		t.Fatalf("commit past max_outbox: duplicate=%v err=%v, want ErrOutboxFull", dup, err)
 	}
 	if n, _ := mustStats(t, h); n != 3 {
@@ -701,11 +728,11 @@ func testOutboxFull(t *testing.T, h *harness) {
 	}
 	// One more event still fits; a duplicate needs no room.
 	mustCommit(t, h, capped(delivery("demo", "d4", 1)))
-	if dup, err := h.d.Commit(ctx, capped(delivery("demo", "d1", 2))); err != nil || !dup {
+	if dup, err := h.d.Commit(ctx, capped(delivery("demo", "d1", 2))); err != nil || dup != Duplicate {
 		t.Fatalf("duplicate into a full outbox: duplicate=%v err=%v", dup, err)
 	}
 	doneAll(t, h, next(t, h, "w1", 10, time.Minute))
-	if dup, err := h.d.Commit(ctx, capped(delivery("demo", "d3", 2))); err != nil || dup {
+	if dup, err := h.d.Commit(ctx, capped(delivery("demo", "d3", 2))); err != nil || dup != Committed {
 		t.Fatalf("commit after the drain: duplicate=%v err=%v", dup, err)
 	}
 }

@@ -105,8 +105,8 @@ func TestRedisDurability(t *testing.T) {
 
 	a, b := delivery("demo-gh", "d1", 3), delivery("demo-gh", "d2", 3)
 	for _, x := range []Accepted{a, b} {
-		if dup, err := r.Commit(ctx, x); err != nil || dup {
-			t.Fatalf("Commit = %v, %v", dup, err)
+		if o, err := r.Commit(ctx, x); err != nil || o != Committed {
+			t.Fatalf("Commit = %v, %v", o, err)
 		}
 	}
 	// One event delivered, one in flight when Redis dies.
@@ -132,8 +132,8 @@ func TestRedisDurability(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 
-	if dup, err := r.Commit(ctx, a); err != nil || !dup {
-		t.Errorf("Commit of d1 after restart = %v, %v; want duplicate (mark lost?)", dup, err)
+	if o, err := r.Commit(ctx, a); err != nil || o != Duplicate {
+		t.Errorf("Commit of d1 after restart = %v, %v; want duplicate (mark lost?)", o, err)
 	}
 	acc, _, err := r.Audit(ctx, "demo-gh")
 	if err != nil || len(acc) != 3 {

@@ -21,7 +21,8 @@ const hashTag = "{hg}"
 //	P{hg}:outbox:dead:failed            sorted set: dead letter ids by failure time
 //	P{hg}:audit:<integration>:accepted  list, newest first, capped
 //	P{hg}:audit:<integration>:rejected  list, newest first, capped
-//	P{hg}:dedupe:<key>                  string with a TTL: delivery handled
+//	P{hg}:dedupe:<key>                  string with a TTL: "1" delivery (or body) handled, "claim:<token>" in flight
+//	P{hg}:order:<integration>           hash: ticket key → vendor time (ms) of the newest status change handed on
 //	P{hg}:admin:audit                   stream of operator actions, capped
 //	P{hg}:invalidate                    pub/sub channel: integration ids to drop from caches
 //	P{hg}:fail:<integration>:<start>    hash: failures per client address in one window
@@ -68,6 +69,10 @@ func (k Keys) Audit(integration, list string) string {
 
 // Dedupe is the mark of a handled delivery.
 func (k Keys) Dedupe(key string) string { return k.base + "dedupe:" + key }
+
+// Order is the hash of an integration's tickets' newest status change
+// times handed on.
+func (k Keys) Order(integration string) string { return k.base + "order:" + integration }
 
 // AdminAudit is the stream of operator actions.
 func (k Keys) AdminAudit() string { return k.base + "admin:audit" }

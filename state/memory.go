@@ -28,11 +28,12 @@ type Memory struct {
 	// wake blocked Next calls.
 	changed chan struct{}
 
-	marks map[string]time.Time // dedupe key → expiry
+	marks map[string]memMarkValue // dedupe or replay key → value and expiry
 	// markOrder lists marks as written, so expired ones are dropped from
 	// the front without scanning the map.
 	markOrder []memMark
 	audits    map[string]*memAudit
+	orders    map[string]map[string]int64 // integration → ticket → change time ms
 
 	seq      uint64
 	ready    []*memEntry          // in the stream, not handed out, oldest first
@@ -51,6 +52,13 @@ type memEntry struct {
 	enqueuedAt time.Time
 	handedAt   time.Time // in flight
 	dueAt      time.Time // waiting to retry
+}
+
+// memMarkValue is a mark's value: claim "" is a handled delivery, else
+// the token of the copy in flight.
+type memMarkValue struct {
+	expiry time.Time
+	claim  string
 }
 
 type memMark struct {
@@ -75,8 +83,9 @@ func NewMemory(opts MemoryOptions) *Memory {
 	return &Memory{
 		now:      opts.Now,
 		changed:  make(chan struct{}),
-		marks:    make(map[string]time.Time),
+		marks:    make(map[string]memMarkValue),
 		audits:   make(map[string]*memAudit),
+		orders:   make(map[string]map[string]int64),
 		inflight: make(map[string]*memEntry),
 		dead:     make(map[string]*memDead),
 	}
@@ -88,36 +97,120 @@ func (m *Memory) signalLocked() {
 	m.changed = make(chan struct{})
 }
 
-func (m *Memory) seenLocked(key string, now time.Time) bool {
-	exp, ok := m.marks[key]
-	if ok && !now.Before(exp) {
+// markOfLocked is key's live mark, if any.
+func (m *Memory) markOfLocked(key string, now time.Time) (memMarkValue, bool) {
+	v, ok := m.marks[key]
+	if ok && !now.Before(v.expiry) {
 		delete(m.marks, key)
-		return false
+		return memMarkValue{}, false
 	}
-	return ok
+	return v, ok
 }
 
-func (m *Memory) markLocked(key string, ttl time.Duration, now time.Time) {
-	if key == "" || ttl <= 0 {
+func (m *Memory) seenLocked(key string, now time.Time) bool {
+	v, ok := m.markOfLocked(key, now)
+	return ok && v.claim == ""
+}
+
+func (m *Memory) markLocked(key, claim string, ttl time.Duration, now time.Time) {
+	if key == "" {
+		return
+	}
+	if ttl <= 0 {
+		delete(m.marks, key)
 		return
 	}
 	exp := now.Add(ttl)
-	m.marks[key] = exp
+	m.marks[key] = memMarkValue{expiry: exp, claim: claim}
 	m.markOrder = append(m.markOrder, memMark{key, exp})
-	// Drop marks expired by now from the front. With one dedupe window
-	// for all, the front is always the next to expire; a longer mark in
-	// front only delays the cleanup of those behind it (Seen still treats
-	// them as expired).
+	// Drop marks expired by now from the front. The front is mostly the
+	// next to expire; a longer mark in front (a dedupe window before a
+	// claim's lease) only delays the cleanup of those behind it
+	// (markOfLocked still treats them as expired).
 	i := 0
 	for ; i < len(m.markOrder) && !now.Before(m.markOrder[i].expiry); i++ {
 		k := m.markOrder[i]
-		if exp, ok := m.marks[k.key]; ok && exp.Equal(k.expiry) {
+		if v, ok := m.marks[k.key]; ok && v.expiry.Equal(k.expiry) {
 			delete(m.marks, k.key)
 		}
 	}
 	if i > 0 {
 		clear(m.markOrder[:i])
 		m.markOrder = m.markOrder[i:]
+	}
+}
+
+// markKeys are the keys a delivery marks, as Redis.markKeys picks them.
+func markKeys(a Accepted) []string {
+	keys := make([]string, 0, 2)
+	if a.DedupeKey != "" {
+		keys = append(keys, a.DedupeKey)
+	}
+	if a.ReplayKey != "" && a.ReplayKey != a.DedupeKey {
+		keys = append(keys, a.ReplayKey)
+	}
+	return keys
+}
+
+// gateLocked is the check every delivery passes before anything of it is
+// written (the scripts' gateLua): Committed when it may go on, else what
+// it is, audited.
+func (m *Memory) gateLocked(a Accepted, now time.Time) Outcome {
+	dk, dok := m.markOfLocked(a.DedupeKey, now)
+	rk, rok := memMarkValue{}, false
+	if a.ReplayKey != "" && a.ReplayKey != a.DedupeKey {
+		rk, rok = m.markOfLocked(a.ReplayKey, now)
+	}
+	switch {
+	case a.DedupeKey != "" && dok && dk.claim == "":
+		m.auditLocked(a.Integration, false, outcomeEntry(a.Audit, Duplicate), a.AuditSize)
+		return Duplicate
+	case rok && rk.claim == "":
+		m.auditLocked(a.Integration, true, outcomeEntry(a.Audit, Replay), a.AuditSize)
+		return Replay
+	case (a.DedupeKey != "" && dok) || rok:
+		return InFlight
+	}
+	return Committed
+}
+
+// orderLocked splits a's events into those newer than their ticket's mark
+// (keep, by index) and the number that are not, with the marks keeping
+// them would leave (the scripts' orderLua).
+func (m *Memory) orderLocked(a Accepted) (keep []int, stale int, marks map[string]int64) {
+	marks = make(map[string]int64)
+	stored := m.orders[a.Integration]
+	for i, e := range a.Events {
+		if e.Order.Ticket == "" {
+			keep = append(keep, i)
+			continue
+		}
+		at := e.Order.At.UnixMilli()
+		cur, ok := marks[e.Order.Ticket]
+		if !ok {
+			cur, ok = stored[e.Order.Ticket]
+		}
+		if ok && cur >= at {
+			stale++
+			continue
+		}
+		keep = append(keep, i)
+		marks[e.Order.Ticket] = at
+	}
+	return keep, stale, marks
+}
+
+func (m *Memory) setOrderLocked(integration string, marks map[string]int64) {
+	if len(marks) == 0 {
+		return
+	}
+	o := m.orders[integration]
+	if o == nil {
+		o = make(map[string]int64)
+		m.orders[integration] = o
+	}
+	for t, at := range marks {
+		o[t] = at
 	}
 }
 
@@ -149,28 +242,79 @@ func (m *Memory) enqueueLocked(e *memEntry) {
 }
 
 // Commit implements Deliveries.
-func (m *Memory) Commit(ctx context.Context, a Accepted) (bool, error) {
+func (m *Memory) Commit(ctx context.Context, a Accepted) (Outcome, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.now()
-	if a.DedupeKey != "" && m.seenLocked(a.DedupeKey, now) {
-		dup := a.Audit
-		dup.Action = "duplicate"
-		m.auditLocked(a.Integration, false, dup, a.AuditSize)
-		return true, nil
+	if o := m.gateLocked(a, now); o != Committed {
+		return o, nil
 	}
-	if a.MaxOutbox > 0 && len(a.Events) > 0 && len(m.ready)+len(m.inflight)+len(m.retries)+len(a.Events) > a.MaxOutbox {
-		return false, ErrOutboxFull
+	keep, stale, marks := m.orderLocked(a)
+	if stale > 0 && len(keep) == 0 {
+		m.auditLocked(a.Integration, true, outcomeEntry(a.Audit, Stale), a.AuditSize)
+		return Stale, nil
 	}
-	for _, e := range a.Events {
+	if a.MaxOutbox > 0 && len(keep) > 0 && len(m.ready)+len(m.inflight)+len(m.retries)+len(keep) > a.MaxOutbox {
+		return Committed, ErrOutboxFull
+	}
+	for _, i := range keep {
+		e := a.Events[i]
 		m.enqueueLocked(&memEntry{id: e.ID, body: slices.Clone(e.Body), enqueuedAt: now})
 	}
 	m.auditLocked(a.Integration, false, a.Audit, a.AuditSize)
-	m.markLocked(a.DedupeKey, a.DedupeTTL, now)
-	if len(a.Events) > 0 {
+	for _, k := range markKeys(a) {
+		m.markLocked(k, "", a.DedupeTTL, now)
+	}
+	m.setOrderLocked(a.Integration, marks)
+	if len(keep) > 0 {
 		m.signalLocked()
 	}
-	return false, nil
+	return Committed, nil
+}
+
+// Claim implements Deliveries.
+func (m *Memory) Claim(ctx context.Context, a Accepted, token string, lease time.Duration) (Outcome, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.now()
+	if o := m.gateLocked(a, now); o != Committed {
+		return o, nil
+	}
+	if _, stale, _ := m.orderLocked(a); stale > 0 {
+		m.auditLocked(a.Integration, true, outcomeEntry(a.Audit, Stale), a.AuditSize)
+		return Stale, nil
+	}
+	for _, k := range markKeys(a) {
+		m.markLocked(k, token, lease, now)
+	}
+	return Claimed, nil
+}
+
+// Finish implements Deliveries.
+func (m *Memory) Finish(ctx context.Context, a Accepted) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.now()
+	_, _, marks := m.orderLocked(a)
+	for _, k := range markKeys(a) {
+		m.markLocked(k, "", a.DedupeTTL, now)
+	}
+	m.setOrderLocked(a.Integration, marks)
+	m.auditLocked(a.Integration, false, a.Audit, a.AuditSize)
+	return nil
+}
+
+// Release implements Deliveries.
+func (m *Memory) Release(ctx context.Context, a Accepted, token string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.now()
+	for _, k := range markKeys(a) {
+		if v, ok := m.markOfLocked(k, now); ok && v.claim == token {
+			delete(m.marks, k)
+		}
+	}
+	return nil
 }
 
 // Seen implements Deliveries.
@@ -181,15 +325,6 @@ func (m *Memory) Seen(ctx context.Context, key string) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.seenLocked(key, m.now()), nil
-}
-
-// Mark implements Deliveries.
-func (m *Memory) Mark(ctx context.Context, integration, key string, ttl time.Duration, entry AuditEntry, size int) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.markLocked(key, ttl, m.now())
-	m.auditLocked(integration, false, entry, size)
-	return nil
 }
 
 // Reject implements Deliveries.

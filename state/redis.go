@@ -105,36 +105,138 @@ func (r *Redis) Ping(ctx context.Context) error {
 }
 
 // Commit implements Deliveries in one round trip.
-func (r *Redis) Commit(ctx context.Context, a Accepted) (bool, error) {
-	entry, err := json.Marshal(a.Audit)
+func (r *Redis) Commit(ctx context.Context, a Accepted) (Outcome, error) {
+	entries, err := encodeEntries(a.Audit, Committed, Duplicate, Replay, Stale)
 	if err != nil {
-		return false, fmt.Errorf("state: encoding audit entry: %w", err)
+		return Committed, err
 	}
-	dup := a.Audit
-	dup.Action = "duplicate"
-	dupEntry, err := json.Marshal(dup)
-	if err != nil {
-		return false, fmt.Errorf("state: encoding audit entry: %w", err)
-	}
-	keys := make([]string, 3, 4)
-	keys[0], keys[1], keys[2] = r.stream, r.retry, r.auditKey(a.Integration, "accepted")
-	if a.DedupeKey != "" {
-		keys = append(keys, r.dedupeKey(a.DedupeKey))
-	}
-	args := make([]any, 0, 6+2*len(a.Events))
-	args = append(args, auditSize(a.AuditSize), entry, dupEntry, ttlMillis(a.DedupeTTL),
-		strconv.FormatInt(r.now().UnixMilli(), 10), strconv.Itoa(max(a.MaxOutbox, 0)))
+	dk, rk, use := r.markKeys(a)
+	keys := []string{r.stream, r.retry, r.auditKey(a.Integration, "accepted"), r.auditKey(a.Integration, "rejected"),
+		r.keys.Order(a.Integration), dk, rk}
+	args := make([]any, 0, 10+4*len(a.Events))
+	args = append(args, auditSize(a.AuditSize), entries[0], entries[1], entries[2], entries[3], ttlMillis(a.DedupeTTL),
+		strconv.FormatInt(r.now().UnixMilli(), 10), strconv.Itoa(max(a.MaxOutbox, 0)), use[0], use[1])
 	for _, e := range a.Events {
-		args = append(args, e.ID, e.Body)
+		t, at := orderArgs(e.Order)
+		args = append(args, e.ID, e.Body, t, at)
 	}
 	n, err := commitScript.Run(ctx, r.client, keys, args...).Int()
 	switch {
 	case err != nil:
-		return false, unavailable("commit", err)
+		return Committed, unavailable("commit", err)
 	case n == 2:
-		return false, ErrOutboxFull
+		return Committed, ErrOutboxFull
 	}
-	return n == 1, nil
+	return scriptOutcome(n, Committed), nil
+}
+
+// Claim implements Deliveries in one round trip.
+func (r *Redis) Claim(ctx context.Context, a Accepted, token string, lease time.Duration) (Outcome, error) {
+	entries, err := encodeEntries(a.Audit, Duplicate, Replay, Stale)
+	if err != nil {
+		return Claimed, err
+	}
+	dk, rk, use := r.markKeys(a)
+	keys := []string{r.auditKey(a.Integration, "accepted"), r.auditKey(a.Integration, "rejected"),
+		r.keys.Order(a.Integration), dk, rk}
+	args := make([]any, 0, 8+2*len(a.Events))
+	args = append(args, auditSize(a.AuditSize), entries[0], entries[1], entries[2], claimValue(token), ttlMillis(lease), use[0], use[1])
+	args = appendOrders(args, a.Events)
+	n, err := claimScript.Run(ctx, r.client, keys, args...).Int()
+	if err != nil {
+		return Claimed, unavailable("claim", err)
+	}
+	return scriptOutcome(n, Claimed), nil
+}
+
+// Finish implements Deliveries in one round trip.
+func (r *Redis) Finish(ctx context.Context, a Accepted) error {
+	b, err := json.Marshal(a.Audit)
+	if err != nil {
+		return fmt.Errorf("state: encoding audit entry: %w", err)
+	}
+	dk, rk, use := r.markKeys(a)
+	keys := []string{r.auditKey(a.Integration, "accepted"), r.keys.Order(a.Integration), dk, rk}
+	args := make([]any, 0, 5+2*len(a.Events))
+	args = append(args, auditSize(a.AuditSize), b, ttlMillis(a.DedupeTTL), use[0], use[1])
+	args = appendOrders(args, a.Events)
+	if err := finishScript.Run(ctx, r.client, keys, args...).Err(); err != nil {
+		return unavailable("finish", err)
+	}
+	return nil
+}
+
+// Release implements Deliveries in one round trip.
+func (r *Redis) Release(ctx context.Context, a Accepted, token string) error {
+	dk, rk, use := r.markKeys(a)
+	if err := releaseScript.Run(ctx, r.client, []string{dk, rk}, claimValue(token), use[0], use[1]).Err(); err != nil {
+		return unavailable("release", err)
+	}
+	return nil
+}
+
+// markKeys names a's dedupe and replay keys, and which of them it uses
+// ("1") or not ("0"). A script takes both keys either way, so its key list
+// has one shape; an unused one is a name in the same slot it never
+// touches.
+func (r *Redis) markKeys(a Accepted) (dedupe, replay string, use [2]string) {
+	use = [2]string{"0", "0"}
+	dedupe, replay = r.dedupeKey("-"), r.dedupeKey("-")
+	if a.DedupeKey != "" {
+		dedupe, use[0] = r.dedupeKey(a.DedupeKey), "1"
+	}
+	if a.ReplayKey != "" && a.ReplayKey != a.DedupeKey {
+		replay, use[1] = r.dedupeKey(a.ReplayKey), "1"
+	}
+	return dedupe, replay, use
+}
+
+// claimValue is what a claimed key holds while token's copy is in flight.
+func claimValue(token string) string { return "claim:" + token }
+
+// encodeEntries encodes e as each outcome audits it.
+func encodeEntries(e AuditEntry, os ...Outcome) ([]string, error) {
+	out := make([]string, len(os))
+	for i, o := range os {
+		b, err := json.Marshal(outcomeEntry(e, o))
+		if err != nil {
+			return nil, fmt.Errorf("state: encoding audit entry: %w", err)
+		}
+		out[i] = string(b)
+	}
+	return out, nil
+}
+
+// orderArgs is an order mark as the scripts take it: ticket and change
+// time ms, or "" and "0" for an unordered event.
+func orderArgs(o Order) (ticket, at string) {
+	if o.Ticket == "" {
+		return "", "0"
+	}
+	return o.Ticket, strconv.FormatInt(o.At.UnixMilli(), 10)
+}
+
+func appendOrders(args []any, evs []OutboxEvent) []any {
+	for _, e := range evs {
+		t, at := orderArgs(e.Order)
+		args = append(args, t, at)
+	}
+	return args
+}
+
+// scriptOutcome maps a script's answer to an Outcome; ok is what 0 means.
+func scriptOutcome(n int, ok Outcome) Outcome {
+	switch n {
+	case 1:
+		return Duplicate
+	case 3:
+		return Replay
+	case 4:
+		return Stale
+	case 5:
+		return InFlight
+	}
+	return ok
 }
 
 // Seen implements Deliveries.
@@ -142,27 +244,14 @@ func (r *Redis) Seen(ctx context.Context, key string) (bool, error) {
 	if key == "" {
 		return false, nil
 	}
-	n, err := r.client.Exists(ctx, r.dedupeKey(key)).Result()
-	if err != nil {
+	v, err := r.client.Get(ctx, r.dedupeKey(key)).Result()
+	switch {
+	case errors.Is(err, redis.Nil):
+		return false, nil
+	case err != nil:
 		return false, unavailable("seen", err)
 	}
-	return n == 1, nil
-}
-
-// Mark implements Deliveries in one round trip.
-func (r *Redis) Mark(ctx context.Context, integration, key string, ttl time.Duration, entry AuditEntry, size int) error {
-	b, err := json.Marshal(entry)
-	if err != nil {
-		return fmt.Errorf("state: encoding audit entry: %w", err)
-	}
-	keys := []string{r.auditKey(integration, "accepted")}
-	if key != "" {
-		keys = append(keys, r.dedupeKey(key))
-	}
-	if err := markScript.Run(ctx, r.client, keys, auditSize(size), b, ttlMillis(ttl)).Err(); err != nil {
-		return unavailable("mark", err)
-	}
-	return nil
+	return v == "1", nil
 }
 
 // Reject implements Deliveries.

@@ -42,7 +42,9 @@ func TestRedisConformance(t *testing.T) {
 func TestRedisKeyLayout(t *testing.T) {
 	ctx := context.Background()
 	r, c, prefix := newTestRedis(t, nil)
-	if _, err := r.Commit(ctx, delivery("demo-gh", "d1", 3)); err != nil {
+	a := bodyMAC("demo-gh", "d1", "b1", 3)
+	a.Events[2].Order = Order{Ticket: "SEC-1", At: time.Now()}
+	if _, err := r.Commit(ctx, a); err != nil {
 		t.Fatal(err)
 	}
 	if err := r.Reject(ctx, "demo-gh", AuditEntry{Signature: "invalid"}, 200); err != nil {
@@ -71,6 +73,8 @@ func TestRedisKeyLayout(t *testing.T) {
 		prefix + "{hg}:audit:demo-gh:accepted": "list",
 		prefix + "{hg}:audit:demo-gh:rejected": "list",
 		prefix + "{hg}:dedupe:d1":              "string",
+		prefix + "{hg}:dedupe:b1":              "string",
+		prefix + "{hg}:order:demo-gh":          "hash",
 	}
 	for _, k := range keys {
 		typ, ok := want[k]
@@ -101,11 +105,23 @@ func TestRedisDedupeTTL(t *testing.T) {
 	if ttl <= 72*time.Hour-time.Minute || ttl > 72*time.Hour {
 		t.Errorf("PTTL %v, want about 72h", ttl)
 	}
-	if err := r.Mark(ctx, "demo", "m1", 90*time.Second, AuditEntry{Action: "passed"}, 200); err != nil {
+	m := bodyMAC("demo", "m1", "b1", 0)
+	if o, err := r.Claim(ctx, m, "tok", 30*time.Second); err != nil || o != Claimed {
+		t.Fatal(o, err)
+	}
+	for _, k := range []string{"m1", "b1"} {
+		if ttl := c.PTTL(ctx, prefix+"{hg}:dedupe:"+k).Val(); ttl <= 20*time.Second || ttl > 30*time.Second {
+			t.Errorf("claim PTTL of %s %v, want about the 30s lease", k, ttl)
+		}
+	}
+	m.DedupeTTL = 90 * time.Second
+	if err := r.Finish(ctx, m); err != nil {
 		t.Fatal(err)
 	}
-	if ttl := c.PTTL(ctx, prefix+"{hg}:dedupe:m1").Val(); ttl <= 80*time.Second || ttl > 90*time.Second {
-		t.Errorf("Mark PTTL %v, want about 90s", ttl)
+	for _, k := range []string{"m1", "b1"} {
+		if ttl := c.PTTL(ctx, prefix+"{hg}:dedupe:"+k).Val(); ttl <= 80*time.Second || ttl > 90*time.Second {
+			t.Errorf("Finish PTTL of %s %v, want about 90s", k, ttl)
+		}
 	}
 }
 
@@ -223,14 +239,14 @@ func checkUnavailable(t *testing.T, r *Redis) {
 	a.Events[0].Body = []byte(`{"x":"` + secret + `"}`)
 	p := Pending{StreamID: "1-0", Event: a.Events[0]}
 	calls := map[string]func() error{
-		"Ping":   func() error { return r.Ping(ctx) },
-		"Commit": func() error { _, err := r.Commit(ctx, a); return err },
-		"Seen":   func() error { _, err := r.Seen(ctx, "d"); return err },
-		"Mark": func() error {
-			return r.Mark(ctx, "demo", "d", time.Hour, AuditEntry{}, 200)
-		},
-		"Reject": func() error { return r.Reject(ctx, "demo", AuditEntry{}, 200) },
-		"Audit":  func() error { _, _, err := r.Audit(ctx, "demo"); return err },
+		"Ping":    func() error { return r.Ping(ctx) },
+		"Commit":  func() error { _, err := r.Commit(ctx, a); return err },
+		"Seen":    func() error { _, err := r.Seen(ctx, "d"); return err },
+		"Claim":   func() error { _, err := r.Claim(ctx, a, "tok", time.Minute); return err },
+		"Finish":  func() error { return r.Finish(ctx, a) },
+		"Release": func() error { return r.Release(ctx, a, "tok") },
+		"Reject":  func() error { return r.Reject(ctx, "demo", AuditEntry{}, 200) },
+		"Audit":   func() error { _, _, err := r.Audit(ctx, "demo"); return err },
 		"Next": func() error {
 			_, err := r.Next(ctx, "w1", 1, 100*time.Millisecond, time.Minute)
 			return err
@@ -281,7 +297,7 @@ func BenchmarkRedisCommit(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		a.DedupeKey = benchKey(i)
-		if dup, err := r.Commit(ctx, a); err != nil || dup {
+		if dup, err := r.Commit(ctx, a); err != nil || dup != Committed {
 			b.Fatal(dup, err)
 		}
 	}

@@ -1,6 +1,10 @@
 package state
 
-import "github.com/redis/go-redis/v9"
+import (
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+)
 
 // The Lua scripts below are the only multi-step writes Redis does for
 // hookgate; each runs atomically, so a crash or a failover never leaves half
@@ -18,48 +22,163 @@ import "github.com/redis/go-redis/v9"
 // body, attempts, last_error, failed_at, enqueued_at} in a hash by event
 // id, with its failure time in a sorted set.
 
-// commitScript writes one verified delivery.
+// gateLua opens commitScript and claimScript: the checks every delivery
+// passes before anything of it is written. It defines audit(list, entry)
+// and returns early with 1 (duplicate), 3 (replay) or 5 (in flight); the
+// dedupe and replay keys are KEYS[d] and KEYS[d + 1], used when ARGV[u]
+// and ARGV[u + 1] are "1".
 //
-// KEYS: stream, retry set, accepted audit list, [dedupe mark]
-// ARGV: audit size, audit entry, duplicate audit entry, dedupe ttl ms
-// ("0": no mark), enqueued_at ms, max outbox ("0": no bound), then id and
-// body of each event.
-// Returns 1 when the delivery was a duplicate, 2 when the outbox is full
-// (nothing written), else 0.
-var commitScript = redis.NewScript(`
+// A key holds "1" once its delivery was handled and "claim:<token>" while
+// a gate-mode copy is in flight.
+const gateLua = `
 local size = tonumber(ARGV[1])
-if KEYS[4] and redis.call('EXISTS', KEYS[4]) == 1 then
-  redis.call('LPUSH', KEYS[3], ARGV[3])
-  redis.call('LTRIM', KEYS[3], 0, size - 1)
+local function audit(list, entry)
+  redis.call('LPUSH', list, entry)
+  redis.call('LTRIM', list, 0, size - 1)
+end
+local dk, rk = false, false
+if ARGV[U] == '1' then dk = redis.call('GET', KEYS[D]) end
+if ARGV[U + 1] == '1' then rk = redis.call('GET', KEYS[D + 1]) end
+if dk == '1' then
+  audit(KEYS[ACC], ARGV[DUP])
   return 1
 end
-local cap = tonumber(ARGV[6])
-local n = (#ARGV - 6) / 2
-if cap > 0 and n > 0 and redis.call('XLEN', KEYS[1]) + redis.call('ZCARD', KEYS[2]) + n > cap then
+if rk == '1' then
+  audit(KEYS[REJ], ARGV[DUP + 1])
+  return 3
+end
+if dk or rk then return 5 end
+`
+
+// orderLua reads the order marks of the events at ARGV[first], ARGV[first
+// + step], ...: each has its ticket at offset ot ("" when not ordered) and
+// its change time ms at ot + 1. It sets keep (the indexes of the events
+// that are not stale), stale (how many are) and marks (ticket → newest
+// time kept, as the string given).
+const orderLua = `
+local keep, marks, stale = {}, {}, 0
+for i = FIRST, #ARGV, STEP do
+  local t = ARGV[i + OT]
+  if t == '' then
+    keep[#keep + 1] = i
+  else
+    local at = ARGV[i + OT + 1]
+    local cur = marks[t] or redis.call('HGET', KEYS[ORD], t)
+    if cur and tonumber(cur) >= tonumber(at) then
+      stale = stale + 1
+    else
+      keep[#keep + 1] = i
+      marks[t] = at
+    end
+  end
+end
+`
+
+// setMarksLua writes what orderLua kept and sets the dedupe and replay
+// keys to v with expiry ttl ms ("0": no expiry wanted, the keys are
+// deleted instead).
+const setMarksLua = `
+local function setkeys(v, ttl)
+  for j = 0, 1 do
+    if ARGV[U + j] == '1' then
+      if ttl == '0' then
+        redis.call('DEL', KEYS[D + j])
+      else
+        redis.call('SET', KEYS[D + j], v, 'PX', ttl)
+      end
+    end
+  end
+end
+local function setorder()
+  for t, at in pairs(marks) do redis.call('HSET', KEYS[ORD], t, at) end
+end
+`
+
+// luaWith fills the placeholders of a Lua fragment.
+func luaWith(src string, vals ...string) string {
+	return strings.NewReplacer(vals...).Replace(src)
+}
+
+// commitScript writes one verified delivery.
+//
+// KEYS: stream, retry set, accepted audit list, rejected audit list, order
+// hash, dedupe key, replay key
+// ARGV: audit size, accepted entry, duplicate entry, replay entry, stale
+// entry, dedupe ttl ms ("0": no marks), enqueued_at ms, max outbox ("0":
+// no bound), use dedupe key ("1"/"0"), use replay key, then for each
+// event: id, body, ticket ("" unordered), change time ms.
+// Returns 0 when written, 1 duplicate, 2 outbox full (nothing written), 3
+// replay, 4 stale, 5 in flight.
+var commitScript = redis.NewScript(
+	luaWith(gateLua, "ARGV[U]", "ARGV[9]", "ARGV[U + 1]", "ARGV[10]", "KEYS[D]", "KEYS[6]", "KEYS[D + 1]", "KEYS[7]",
+		"KEYS[ACC]", "KEYS[3]", "KEYS[REJ]", "KEYS[4]", "ARGV[DUP]", "ARGV[3]", "ARGV[DUP + 1]", "ARGV[4]") +
+		luaWith(orderLua, "FIRST", "11", "STEP", "4", "OT", "2", "KEYS[ORD]", "KEYS[5]") +
+		luaWith(setMarksLua, "ARGV[U + j]", "ARGV[9 + j]", "KEYS[D + j]", "KEYS[6 + j]", "KEYS[ORD]", "KEYS[5]") + `
+if stale > 0 and #keep == 0 then
+  audit(KEYS[4], ARGV[5])
+  return 4
+end
+local cap = tonumber(ARGV[8])
+if cap > 0 and #keep > 0 and redis.call('XLEN', KEYS[1]) + redis.call('ZCARD', KEYS[2]) + #keep > cap then
   return 2
 end
-for i = 7, #ARGV, 2 do
+for _, i in ipairs(keep) do
   redis.call('XADD', KEYS[1], '*', 'id', ARGV[i], 'body', ARGV[i + 1],
-    'attempts', '0', 'enqueued_at', ARGV[5])
+    'attempts', '0', 'enqueued_at', ARGV[7])
 end
-redis.call('LPUSH', KEYS[3], ARGV[2])
-redis.call('LTRIM', KEYS[3], 0, size - 1)
-if KEYS[4] and ARGV[4] ~= '0' then
-  redis.call('SET', KEYS[4], '1', 'PX', ARGV[4])
-end
+audit(KEYS[3], ARGV[2])
+setkeys('1', ARGV[6])
+setorder()
 return 0
 `)
 
-// markScript marks a delivery handled and audits it (gate mode).
+// claimScript claims one verified delivery for a gate-mode hand-on.
 //
-// KEYS: accepted audit list, [dedupe mark]
-// ARGV: audit size, audit entry, dedupe ttl ms ("0": no mark)
-var markScript = redis.NewScript(`
-if KEYS[2] and ARGV[3] ~= '0' then
-  redis.call('SET', KEYS[2], '1', 'PX', ARGV[3])
+// KEYS: accepted audit list, rejected audit list, order hash, dedupe key,
+// replay key
+// ARGV: audit size, duplicate entry, replay entry, stale entry, claim
+// value ("claim:<token>"), lease ms, use dedupe key, use replay key, then
+// for each event: ticket ("" unordered), change time ms.
+// Returns 0 when claimed, 1 duplicate, 3 replay, 4 stale, 5 in flight.
+var claimScript = redis.NewScript(
+	luaWith(gateLua, "ARGV[U]", "ARGV[7]", "ARGV[U + 1]", "ARGV[8]", "KEYS[D]", "KEYS[4]", "KEYS[D + 1]", "KEYS[5]",
+		"KEYS[ACC]", "KEYS[1]", "KEYS[REJ]", "KEYS[2]", "ARGV[DUP]", "ARGV[2]", "ARGV[DUP + 1]", "ARGV[3]") +
+		luaWith(orderLua, "FIRST", "9", "STEP", "2", "OT", "0", "KEYS[ORD]", "KEYS[3]") +
+		luaWith(setMarksLua, "ARGV[U + j]", "ARGV[7 + j]", "KEYS[D + j]", "KEYS[4 + j]", "KEYS[ORD]", "KEYS[3]") + `
+if stale > 0 then
+  audit(KEYS[2], ARGV[4])
+  return 4
 end
+setkeys(ARGV[5], ARGV[6])
+return 0
+`)
+
+// finishScript marks a claimed delivery handled (gate mode).
+//
+// KEYS: accepted audit list, order hash, dedupe key, replay key
+// ARGV: audit size, audit entry, dedupe ttl ms ("0": no marks), use dedupe
+// key, use replay key, then for each event: ticket, change time ms.
+var finishScript = redis.NewScript(`
+local size = tonumber(ARGV[1])
+` + luaWith(orderLua, "FIRST", "6", "STEP", "2", "OT", "0", "KEYS[ORD]", "KEYS[2]") +
+	luaWith(setMarksLua, "ARGV[U + j]", "ARGV[4 + j]", "KEYS[D + j]", "KEYS[3 + j]", "KEYS[ORD]", "KEYS[2]") + `
+setkeys('1', ARGV[3])
+setorder()
 redis.call('LPUSH', KEYS[1], ARGV[2])
-redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[1]) - 1)
+redis.call('LTRIM', KEYS[1], 0, size - 1)
+return 1
+`)
+
+// releaseScript drops the claims one token holds.
+//
+// KEYS: dedupe key, replay key
+// ARGV: claim value, use dedupe key, use replay key
+var releaseScript = redis.NewScript(`
+for j = 1, 2 do
+  if ARGV[j + 1] == '1' and redis.call('GET', KEYS[j]) == ARGV[1] then
+    redis.call('DEL', KEYS[j])
+  end
+end
 return 1
 `)
 

@@ -28,6 +28,9 @@ type AuditEntry struct {
 type OutboxEvent struct {
 	ID   string
 	Body []byte
+	// Order places a ticket status change in its ticket's history; the
+	// zero Order: not ordered.
+	Order Order
 }
 
 // Accepted is everything one verified delivery leaves behind, written in
@@ -36,6 +39,10 @@ type Accepted struct {
 	Integration string
 	// DedupeKey marks the delivery as handled for DedupeTTL; empty: no mark.
 	DedupeKey string
+	// ReplayKey marks the delivery's body as handled for DedupeTTL, for
+	// schemes whose MAC covers the body but not the delivery id: the same
+	// body under any other delivery id is a Replay. Empty: no mark.
+	ReplayKey string
 	DedupeTTL time.Duration
 	// Events go to the outbox, in order.
 	Events []OutboxEvent
@@ -58,18 +65,35 @@ var ErrUnavailable = errors.New("state store unavailable")
 var ErrOutboxFull = errors.New("outbox full")
 
 // Deliveries records verified deliveries and answers dedupe questions.
+//
+// Every write below is one atomic step. A delivery's DedupeKey and
+// ReplayKey are checked in this order: DedupeKey marked is Duplicate,
+// ReplayKey marked is Replay, either one claimed by a copy in flight is
+// InFlight. Then its ordered events are checked against the newest change
+// handed on for their tickets. Only then is anything handed on or claimed.
 type Deliveries interface {
-	// Commit writes a's events, audit entry and dedupe mark atomically,
-	// unless a.DedupeKey is already marked: then it writes nothing but an
-	// audit entry with action "duplicate" and reports duplicate. When the
-	// events would take the outbox past a.MaxOutbox it writes nothing and
-	// returns ErrOutboxFull.
-	Commit(ctx context.Context, a Accepted) (duplicate bool, err error)
-	// Seen reports whether key is marked (gate mode, before passing on).
+	// Commit writes a's events, audit entry and marks atomically (forward
+	// mode and the poller). Events whose ticket already moved by a newer
+	// change are left out, and when that leaves none of a delivery that
+	// had some, the outcome is Stale. Duplicate, Replay and Stale write
+	// only their audit entry; InFlight writes nothing. When the events
+	// would take the outbox past a.MaxOutbox it writes nothing and returns
+	// ErrOutboxFull.
+	Commit(ctx context.Context, a Accepted) (Outcome, error)
+	// Claim holds a's keys for token for lease (gate mode, before passing
+	// the delivery on): Claimed, or why not, checked as Commit does; a
+	// delivery with any stale event is Stale. a.Events are read for their
+	// Order only.
+	Claim(ctx context.Context, a Accepted, token string, lease time.Duration) (Outcome, error)
+	// Finish marks a claimed delivery handled: its keys for a.DedupeTTL,
+	// its events' order, a.Audit in the accepted list (gate mode, after
+	// the next handler answered 2xx).
+	Finish(ctx context.Context, a Accepted) error
+	// Release drops the claims token holds on a's keys, so a retry of the
+	// delivery passes (gate mode, after the next handler failed).
+	Release(ctx context.Context, a Accepted, token string) error
+	// Seen reports whether key is marked handled (a claim is not).
 	Seen(ctx context.Context, key string) (bool, error)
-	// Mark marks key for ttl and audits entry as accepted (gate mode,
-	// after the next handler answered 2xx).
-	Mark(ctx context.Context, integration, key string, ttl time.Duration, entry AuditEntry, auditSize int) error
 	// Reject audits a refused delivery of a KNOWN integration in its
 	// rejected list (never called for unknown ids).
 	Reject(ctx context.Context, integration string, entry AuditEntry, auditSize int) error

@@ -2,6 +2,7 @@ package verifiers_test
 
 import (
 	"fmt"
+	"net/http"
 	"net/textproto"
 	"slices"
 	"strings"
@@ -171,5 +172,54 @@ func TestCredentialHeaders(t *testing.T) {
 	got[0] = "changed"
 	if again := verifiers.CredentialHeaders(); again[0] == "changed" {
 		t.Error("CredentialHeaders hands out its own slice")
+	}
+}
+
+func TestCarriesCredential(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		vendor integrations.Vendor
+		header map[string]string
+		query  string
+		want   bool
+	}{
+		{"github signature", integrations.GitHub, map[string]string{"X-Hub-Signature-256": "sha256=00"}, "", true},
+		{"github legacy signature", integrations.GitHub, map[string]string{"X-Hub-Signature": "sha1=00"}, "", true},
+		{"github nothing", integrations.GitHub, map[string]string{"X-GitHub-Event": "push"}, "", false},
+		{"gitlab token", integrations.GitLab, map[string]string{"X-Gitlab-Token": "t"}, "", true},
+		{"gitlab signing", integrations.GitLab, map[string]string{"Webhook-Signature": "v1,AA=="}, "", true},
+		{"jira query token", integrations.Jira, nil, "a=1&token=x", true},
+		{"jira empty query token", integrations.Jira, nil, "token=", false},
+		{"jira other query", integrations.Jira, nil, "tokens=x", false},
+		{"jenkins bearer", integrations.Jenkins, map[string]string{"Authorization": "Bearer x"}, "", true},
+	} {
+		h := http.Header{}
+		for k, v := range tc.header {
+			h.Set(k, v)
+		}
+		if got := verifiers.CarriesCredential(tc.vendor, h, tc.query); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestSignsBodyOnly(t *testing.T) {
+	for _, tc := range []struct {
+		vendor integrations.Vendor
+		scheme integrations.Scheme
+		want   bool
+	}{
+		{integrations.GitHub, integrations.SchemeHMAC, true},
+		{integrations.GitHub, integrations.SchemeHMACSHA1, true},
+		{integrations.Bitbucket, integrations.SchemeHMAC, true},
+		{integrations.Jira, integrations.SchemeHMAC, true},
+		{integrations.Jira, integrations.SchemeToken, false},
+		{integrations.GitLab, integrations.SchemeToken, false},
+		{integrations.GitLab, integrations.SchemeSigning, false},
+		{integrations.Jenkins, integrations.SchemeBearer, false},
+	} {
+		if got := verifiers.SignsBodyOnly(tc.vendor, tc.scheme); got != tc.want {
+			t.Errorf("%s/%s: %v, want %v", tc.vendor, tc.scheme, got, tc.want)
+		}
 	}
 }

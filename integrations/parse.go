@@ -101,6 +101,13 @@ func FromData(id string, data map[string]any, version int) (Record, error) {
 	r.APIToken = str("api_token")
 	r.Target = str("target")
 	r.DoneStates = list("done_states")
+	if ma := str("max_age"); ma != "" && err == nil {
+		d, perr := ParseMaxAge(ma)
+		if perr != nil {
+			return Record{}, fmt.Errorf("%w: integration %s: %w", ErrInvalidRecord, id, perr)
+		}
+		r.MaxAge = d
+	}
 	if err != nil {
 		return Record{}, err
 	}

@@ -3,6 +3,8 @@ package integrations
 import (
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -43,13 +45,65 @@ type Record struct {
 	APIUser  string `json:"api_user,omitempty"`
 	APIToken string `json:"-"`
 	// Target is what registration puts the hook on (owner/repo, project).
+	// For a vendor that binds targets (Spec.BindsTarget), a delivery whose
+	// body names another repository or project is refused. Default: none.
 	Target string `json:"target,omitempty"`
+	// MaxAge overrides the app's max_age for this integration: a delivery
+	// whose vendor event time is older is refused. MaxAgeOff disables the
+	// check. Default: zero, the app's max_age.
+	MaxAge time.Duration `json:"-"`
 	// DoneStates are ServiceNow states or ManageEngine status names that
 	// mean done. Default: 6, 7 (ServiceNow); Resolved, Closed (ManageEngine).
 	DoneStates []string `json:"done_states,omitempty"`
 	// Version is the store's version of the record (Vault KV v2 metadata
 	// version); zero for static records.
 	Version int `json:"secret_version"`
+}
+
+// MaxAgeOff is Record.MaxAge for an integration that checks no event
+// time (written `off`).
+const MaxAgeOff time.Duration = -1
+
+// EffectiveMaxAge is the max_age that applies to the record's deliveries
+// given the app's: zero when none does.
+func (r *Record) EffectiveMaxAge(global time.Duration) time.Duration {
+	switch {
+	case r.MaxAge == MaxAgeOff:
+		return 0
+	case r.MaxAge > 0:
+		return r.MaxAge
+	}
+	return max(global, 0)
+}
+
+// ParseMaxAge reads a max_age setting: `off`, or a duration such as `72h`
+// or `3d` (whole days).
+func ParseMaxAge(s string) (time.Duration, error) {
+	if s == "off" {
+		return MaxAgeOff, nil
+	}
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n <= 0 || n > 100000 {
+			return 0, fmt.Errorf("max_age %q: want off or a positive duration", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("max_age %q: want off or a positive duration", s)
+	}
+	return d, nil
+}
+
+// BindsTarget reports whether a delivery must name the record's Target:
+// set, and the vendor's bodies name the repository or project.
+func (r *Record) BindsTarget() bool {
+	if r.Target == "" {
+		return false
+	}
+	spec, _ := r.Vendor.spec()
+	return spec.BindsTarget
 }
 
 // EffectiveScheme is the pinned scheme, or the vendor's default.

@@ -54,6 +54,10 @@ type Spec struct {
 	// DoneStates are the ticket states that mean done when a record names
 	// none. Default: none (the vendor's events say so themselves).
 	DoneStates []string
+	// BindsTarget marks a vendor whose bodies name the repository or
+	// project they are about (events.Facts.Targets): a record's Target
+	// then refuses deliveries about any other. Default: false.
+	BindsTarget bool
 	// NewSecret formats a generated secret for scheme from 32 random bytes.
 	// Default: NewSecret's forms (whsec_ for signing, hex otherwise).
 	NewSecret func(s Scheme, random [SecretBytes]byte) string

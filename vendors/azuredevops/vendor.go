@@ -8,7 +8,8 @@ const Vendor = integrations.AzureDevOps
 
 func init() {
 	integrations.Register(integrations.Spec{
-		Vendor:  Vendor,
-		Schemes: []integrations.Scheme{integrations.SchemeBearer, integrations.SchemeBasic},
+		Vendor:      Vendor,
+		Schemes:     []integrations.Scheme{integrations.SchemeBearer, integrations.SchemeBasic},
+		BindsTarget: true,
 	})
 }

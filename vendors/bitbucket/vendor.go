@@ -8,7 +8,8 @@ const Vendor = integrations.Bitbucket
 
 func init() {
 	integrations.Register(integrations.Spec{
-		Vendor:  Vendor,
-		Schemes: []integrations.Scheme{integrations.SchemeHMAC},
+		Vendor:      Vendor,
+		Schemes:     []integrations.Scheme{integrations.SchemeHMAC},
+		BindsTarget: true,
 	})
 }

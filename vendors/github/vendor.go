@@ -8,7 +8,8 @@ const Vendor = integrations.GitHub
 
 func init() {
 	integrations.Register(integrations.Spec{
-		Vendor:  Vendor,
-		Schemes: []integrations.Scheme{integrations.SchemeHMAC, integrations.SchemeHMACSHA1},
+		Vendor:      Vendor,
+		Schemes:     []integrations.Scheme{integrations.SchemeHMAC, integrations.SchemeHMACSHA1},
+		BindsTarget: true,
 	})
 }

@@ -8,7 +8,8 @@ const Vendor = integrations.GitLab
 
 func init() {
 	integrations.Register(integrations.Spec{
-		Vendor:  Vendor,
-		Schemes: []integrations.Scheme{integrations.SchemeToken, integrations.SchemeSigning},
+		Vendor:      Vendor,
+		Schemes:     []integrations.Scheme{integrations.SchemeToken, integrations.SchemeSigning},
+		BindsTarget: true,
 	})
 }

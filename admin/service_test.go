@@ -192,7 +192,7 @@ func TestAwaitDelivery(t *testing.T) {
 	}
 	go func() {
 		time.Sleep(300 * time.Millisecond)
-		_ = mem.Mark(ctx, "gh", "", 0, state.AuditEntry{Time: time.Now(), Signature: "valid"}, 10)
+		_, _ = mem.Commit(ctx, state.Accepted{Integration: "gh", Audit: state.AuditEntry{Time: time.Now(), Signature: "valid"}, AuditSize: 10})
 	}()
 	if ok, why := s.awaitDelivery(ctx, "gh", start, 5*time.Second); !ok {
 		t.Fatalf("verified delivery not seen: %q", why)

@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"net/http"
 	"time"
@@ -18,13 +19,22 @@ import (
 // headerDuplicate marks the answer to a delivery already handled.
 const headerDuplicate = "X-Hookgate-Duplicate"
 
-var bodyDuplicate = []byte(`{"duplicate":true}`)
+// inFlightRetryAfter is what a 409 asks a copy of a delivery in flight to
+// wait, in seconds: long enough for the next handler to answer the first.
+const inFlightRetryAfter = "10"
+
+var (
+	bodyDuplicate = []byte(`{"duplicate":true}`)
+	bodyStale     = []byte(`{"stale":true}`)
+	bodyInFlight  = []byte(`{"error":"delivery in flight"}`)
+)
 
 // commit hands a verified delivery on durably: its events, audit entry and
-// dedupe mark in one round trip. It answers the caller itself when the
-// delivery is a duplicate or the store is down, and reports whether it did.
+// marks in one round trip. It answers the caller itself when the delivery
+// is not handed on (a duplicate, a replay, a stale ticket change, a copy
+// in flight, the store down or full), and reports whether it did.
 func (h *Handler) commit(ctx context.Context, w http.ResponseWriter, repl *caddy.Replacer, v *delivery.Verified) (answered bool, err error) {
-	dup, err := delivery.Commit(ctx, h.app.state.deliveries, h.app.policy(), v)
+	o, err := delivery.Commit(ctx, h.app.state.deliveries, h.app.policy(), v)
 	switch {
 	case errors.Is(err, state.ErrOutboxFull):
 		if h.app.outboxFullLog.allow(time.Now()) {
@@ -40,57 +50,91 @@ func (h *Handler) commit(ctx context.Context, w http.ResponseWriter, repl *caddy
 	case err != nil:
 		h.logger.Error("encoding a verified delivery's events failed", zap.String("integration", v.Record.ID), zap.Error(err))
 		return true, h.refuse(w, repl, http.StatusInternalServerError, "encoding events failed", v.Delivery.Vendor, v.Record.ID)
-	case dup:
-		h.app.metrics.dedupeHit(v.Delivery.Vendor)
-		h.app.metrics.delivery(v.Delivery.Vendor, resultDuplicate)
-		return true, writeDuplicate(w)
+	case o != state.Committed:
+		return true, h.notHandedOn(w, repl, v, o)
 	}
 	h.app.metrics.delivery(v.Delivery.Vendor, resultAccepted)
 	return false, nil
 }
 
-// passGated hands a verified delivery to the next handler in pure gate
-// mode: a delivery already passed on successfully is answered as a
-// duplicate, and the delivery is marked only after the next handler
-// answered 2xx, so a vendor's retry after a backend failure still goes
-// through.
-func (h *Handler) passGated(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, v *delivery.Verified) error {
-	ctx := r.Context()
-	key := v.Delivery.DeliveryKey
-	seen, err := h.app.state.deliveries.Seen(ctx, key)
-	if err != nil {
-		// Dedupe is best effort in gate mode: the backend gets the
-		// delivery rather than the vendor a refusal.
-		h.logger.Warn("dedupe check failed; passing the delivery on", zap.String("integration", v.Record.ID), zap.Error(err))
-	}
-	if seen {
-		entry := v.Entry
-		entry.Action = "duplicate"
-		if err := h.app.state.deliveries.Mark(ctx, v.Record.ID, "", 0, entry, h.app.AuditSize); err != nil {
-			h.logger.Warn("auditing a duplicate failed", zap.String("integration", v.Record.ID), zap.Error(err))
-		}
-		h.app.metrics.dedupeHit(v.Delivery.Vendor)
-		h.app.metrics.delivery(v.Delivery.Vendor, resultDuplicate)
+// notHandedOn answers a verified delivery that the store's atomic step
+// kept back: a duplicate or a replay (200, X-Hookgate-Duplicate), a ticket
+// change older than one already handed on (200, nothing moves), or a copy
+// of a delivery still in flight (409 with Retry-After).
+func (h *Handler) notHandedOn(w http.ResponseWriter, repl *caddy.Replacer, v *delivery.Verified, o state.Outcome) error {
+	vendor := v.Delivery.Vendor
+	repl.Set(placeholderScope+"reason", o.String())
+	switch o {
+	case state.Duplicate:
+		h.app.metrics.dedupeHit(vendor)
+		h.app.metrics.delivery(vendor, resultDuplicate)
 		return writeDuplicate(w)
+	case state.Replay:
+		h.app.metrics.dedupeHit(vendor)
+		h.app.metrics.delivery(vendor, resultReplay)
+		h.logger.Info("webhook replay: body already handled under another delivery id", zap.String("vendor", string(vendor)), zap.String("integration", v.Record.ID))
+		return writeDuplicate(w)
+	case state.Stale:
+		h.app.metrics.delivery(vendor, resultStale)
+		return writeJSON(w, http.StatusOK, bodyStale)
+	default:
+		w.Header().Set("Retry-After", inFlightRetryAfter)
+		h.app.metrics.delivery(vendor, resultInFlight)
+		return writeJSON(w, http.StatusConflict, bodyInFlight)
 	}
+}
+
+// claim claims a verified delivery before gate mode passes it on, in one
+// atomic step on the shared store: a delivery already passed on is
+// answered as a duplicate (or a replay, or a stale ticket change), a copy
+// in flight on any instance gets 409, and only the claim's holder goes on
+// to the next handler. A store that is down is 503: passed on unclaimed,
+// every copy would reach the backend.
+func (h *Handler) claim(w http.ResponseWriter, r *http.Request, repl *caddy.Replacer, v *delivery.Verified) (token string, answered bool, err error) {
+	token = rand.Text()
+	o, err := delivery.Claim(r.Context(), h.app.state.deliveries, h.app.policy(), v, token)
+	if err != nil {
+		h.logger.Error("claiming a verified delivery failed; answering 503 so the vendor retries",
+			zap.String("integration", v.Record.ID), zap.Error(err))
+		return "", true, h.refuse(w, repl, http.StatusServiceUnavailable, "state store unavailable", v.Delivery.Vendor, v.Record.ID)
+	}
+	if o != state.Claimed {
+		return "", true, h.notHandedOn(w, repl, v, o)
+	}
+	return token, false, nil
+}
+
+// passGated hands a claimed delivery to the next handler in pure gate
+// mode. A 2xx from it marks the delivery handled; anything else releases
+// the claim, so the vendor's retry goes through.
+func (h *Handler) passGated(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, v *delivery.Verified, token string) error {
+	p := h.app.policy()
+	done := context.WithoutCancel(r.Context())
 	rec := caddyhttp.NewResponseRecorder(w, nil, nil)
 	if err := next.ServeHTTP(rec, r); err != nil {
+		h.release(done, p, v, token)
 		h.app.metrics.delivery(v.Delivery.Vendor, resultBackendFailed)
 		return err
 	}
 	status := rec.Status()
 	h.app.metrics.delivery(v.Delivery.Vendor, gateResult(status))
-	if status >= 200 && status < 300 {
-		entry := v.Entry
-		entry.Action = "passed"
-		if v.Action == "ignored" {
-			entry.Action = "passed,ignored"
-		}
-		if err := h.app.state.deliveries.Mark(context.WithoutCancel(ctx), v.Record.ID, key, time.Duration(h.app.DedupeWindow), entry, h.app.AuditSize); err != nil {
-			h.logger.Warn("marking a passed delivery failed", zap.String("integration", v.Record.ID), zap.Error(err))
-		}
+	if status < 200 || status > 299 {
+		h.release(done, p, v, token)
+		return nil
+	}
+	if err := delivery.Finish(done, h.app.state.deliveries, p, v); err != nil {
+		h.logger.Warn("marking a passed delivery failed; its claim runs out after the lease",
+			zap.String("integration", v.Record.ID), zap.Duration("lease", delivery.ClaimLease), zap.Error(err))
 	}
 	return nil
+}
+
+// release gives up a claim after the next handler failed.
+func (h *Handler) release(ctx context.Context, p delivery.Policy, v *delivery.Verified, token string) {
+	if err := delivery.Release(ctx, h.app.state.deliveries, p, v, token); err != nil {
+		h.logger.Warn("releasing a claim failed; the vendor's retry waits for the lease",
+			zap.String("integration", v.Record.ID), zap.Duration("lease", delivery.ClaimLease), zap.Error(err))
+	}
 }
 
 // auditRejected records a refused delivery of a known integration in its

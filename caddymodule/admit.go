@@ -67,7 +67,7 @@ func (h *Handler) admit(w http.ResponseWriter, r *http.Request, repl *caddy.Repl
 		return nil, true, h.refuse(w, repl, http.StatusServiceUnavailable, "secret store unavailable", vendor, id)
 	}
 	now := h.now()
-	if rf := delivery.CheckRecord(rec, vendor, h.app.allowUnsigned); rf != nil {
+	if rf := delivery.CheckRecord(rec, vendor, h.app.allowUnsigned, r.Header, r.URL.RawQuery); rf != nil {
 		return nil, true, h.reject(w, r, repl, &rec, rf.Signature, rf.Reason, now)
 	}
 	if r.ContentLength > h.app.MaxBody {

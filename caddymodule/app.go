@@ -97,6 +97,12 @@ type App struct {
 	// DedupeWindow is how long a handled delivery id is remembered.
 	// Default: 72h.
 	DedupeWindow caddy.Duration `json:"dedupe_window,omitempty"`
+	// MaxAge refuses (401, audited stale) a webhook whose vendor event
+	// time, read from the signed body, is older than this: `off`, or a
+	// duration such as "72h" or "3d". An integration's own max_age
+	// overrides it. Default: DedupeWindow, so a replayed body is either
+	// still remembered or too old.
+	MaxAge string `json:"max_age,omitempty"`
 	// PollInterval is how often ticket vendors are polled. Default: 5m.
 	PollInterval caddy.Duration `json:"poll_interval,omitempty"`
 	// FailureLimit configures the brute-force limiter. Default: on, with
@@ -109,6 +115,7 @@ type App struct {
 
 	logger        *zap.Logger
 	allowUnsigned bool
+	maxAge        time.Duration // 0: off
 	static        *secretstore.Static
 	vault         *pooledVault
 	vaultKey      string
@@ -166,6 +173,14 @@ func (a *App) Provision(ctx caddy.Context) error {
 	}
 	if a.PollInterval == 0 {
 		a.PollInterval = caddy.Duration(DefaultPollInterval)
+	}
+	a.maxAge = time.Duration(a.DedupeWindow)
+	if a.MaxAge != "" {
+		d, err := integrations.ParseMaxAge(a.MaxAge)
+		if err != nil {
+			return fmt.Errorf("hookgate: %w", err)
+		}
+		a.maxAge = max(d, 0)
 	}
 	allow := a.AllowUnsigned
 	if allow == "" {

@@ -11,6 +11,8 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/dustin/go-humanize"
+
+	"github.com/hookgate/caddy-hookgate/integrations"
 )
 
 func init() {
@@ -64,6 +66,8 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			err = durationArg(d, &a.DedupeWindow)
 		case "poll_interval":
 			err = durationArg(d, &a.PollInterval)
+		case "max_age":
+			err = maxAgeArg(d, &a.MaxAge)
 		case "failure_limit":
 			a.FailureLimit = new(FailureLimitConfig)
 			err = a.FailureLimit.unmarshal(d)
@@ -300,6 +304,8 @@ func (ic *IntegrationConfig) unmarshal(d *caddyfile.Dispenser) error {
 			err = oneArg(d, &ic.APIToken)
 		case "target":
 			err = oneArg(d, &ic.Target)
+		case "max_age":
+			err = maxAgeArg(d, &ic.MaxAge)
 		default:
 			return d.Errf("integration: unrecognized subdirective %q", d.Val())
 		}
@@ -309,6 +315,17 @@ func (ic *IntegrationConfig) unmarshal(d *caddyfile.Dispenser) error {
 	}
 	if ic.Vendor == "" {
 		return d.Err("integration: vendor is required")
+	}
+	return nil
+}
+
+// maxAgeArg reads one max_age argument: `off` or a positive duration.
+func maxAgeArg(d *caddyfile.Dispenser, dst *string) error {
+	if err := oneArg(d, dst); err != nil {
+		return err
+	}
+	if _, err := integrations.ParseMaxAge(*dst); err != nil {
+		return d.Errf("%v", err)
 	}
 	return nil
 }

@@ -114,4 +114,7 @@ type IntegrationConfig struct {
 	Target string `json:"target,omitempty"`
 	// DoneStates override the vendor's done states. Default: vendor's.
 	DoneStates []string `json:"done_states,omitempty"`
+	// MaxAge overrides the app's max_age for this integration: `off` or a
+	// duration. Default: the app's.
+	MaxAge string `json:"max_age,omitempty"`
 }

@@ -144,15 +144,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		if answered, err := h.commit(r.Context(), w, repl, vd); answered {
 			return err
 		}
-	}
-	if closing {
-		w.Header().Del("Connection")
-	}
-	h.handOn(r, repl, vd)
-	if h.app.forwarding() {
+		h.handOn(w, r, repl, vd, closing)
 		return next.ServeHTTP(w, r)
 	}
-	return h.passGated(w, r, next, vd)
+	token, answered, err := h.claim(w, r, repl, vd)
+	if answered {
+		return err
+	}
+	h.handOn(w, r, repl, vd, closing)
+	return h.passGated(w, r, next, vd, token)
 }
 
 // reject refuses a delivery of a known integration with 401 and records it

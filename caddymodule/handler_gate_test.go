@@ -72,13 +72,19 @@ func TestHandlerDuplicate(t *testing.T) {
 	}
 }
 
-// Gate mode: a store that is down does not stop a verified delivery.
+// Gate mode: with the store down a verified delivery cannot be claimed,
+// so it is refused 503 with Retry-After rather than passed on unclaimed
+// (every copy would reach the backend); a refusal is still a 401.
 func TestHandlerGateStoreDown(t *testing.T) {
 	app := newTestApp(t, false)
 	app.state = &pooledState{deliveries: failingDeliveries{}, outbox: nil}
 	vc := caseByID(t, "gh-1")
 	h, _ := newTestHandler(app)
-	wantPassed(t, serve(t, h, validRequest(t, vc)), vc, "true", []byte(vc.body))
+	res := serve(t, h, validRequest(t, vc))
+	if res.rec.Code != http.StatusServiceUnavailable || res.rec.Header().Get("Retry-After") == "" {
+		t.Errorf("store down: status %d, Retry-After %q; want 503 with Retry-After", res.rec.Code, res.rec.Header().Get("Retry-After"))
+	}
+	wantNotPassed(t, res)
 	h, _ = newTestHandler(app)
 	wantUnauthorized(t, serve(t, h, signedRequest(t, vc, "wrong", vc.path(), []byte(vc.body))))
 }

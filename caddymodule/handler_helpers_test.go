@@ -286,16 +286,24 @@ func wantNoSecretInLogs(t *testing.T, logs *observer.ObservedLogs, secrets ...st
 // failingDeliveries is a state store that is down.
 type failingDeliveries struct{ state.Deliveries }
 
-func (failingDeliveries) Commit(context.Context, state.Accepted) (bool, error) {
-	return false, state.ErrUnavailable
+func (failingDeliveries) Commit(context.Context, state.Accepted) (state.Outcome, error) {
+	return state.Committed, state.ErrUnavailable
+}
+
+func (failingDeliveries) Claim(context.Context, state.Accepted, string, time.Duration) (state.Outcome, error) {
+	return state.Claimed, state.ErrUnavailable
+}
+
+func (failingDeliveries) Finish(context.Context, state.Accepted) error {
+	return state.ErrUnavailable
+}
+
+func (failingDeliveries) Release(context.Context, state.Accepted, string) error {
+	return state.ErrUnavailable
 }
 
 func (failingDeliveries) Seen(context.Context, string) (bool, error) {
 	return false, state.ErrUnavailable
-}
-
-func (failingDeliveries) Mark(context.Context, string, string, time.Duration, state.AuditEntry, int) error {
-	return state.ErrUnavailable
 }
 
 func (failingDeliveries) Reject(context.Context, string, state.AuditEntry, int) error {

@@ -36,6 +36,13 @@ func (ic IntegrationConfig) record(id string, repl *caddy.Replacer) (integration
 		}
 		r.PreviousValidUntil = t
 	}
+	if ic.MaxAge != "" {
+		d, err := integrations.ParseMaxAge(ic.MaxAge)
+		if err != nil {
+			return integrations.Record{}, fmt.Errorf("hookgate: integration %s: %w", id, err)
+		}
+		r.MaxAge = d
+	}
 	if err := r.Validate(); err != nil {
 		return integrations.Record{}, fmt.Errorf("hookgate: %w", err)
 	}

@@ -86,6 +86,9 @@ const (
 	resultOverBudget                          // 503: the body does not fit what is left of max_inflight_body
 	resultTimeout                             // 408: the body did not arrive within the body deadline
 	resultOutboxFull                          // 503: the outbox already holds max_outbox events
+	resultReplay                              // verified, but its body was already handled under another delivery id: answered 200 X-Hookgate-Duplicate
+	resultStale                               // verified, but older than max_age (401) or its ticket already moved by a newer change (200)
+	resultInFlight                            // 409: another copy of the delivery is in flight
 	resultError                               // any other answer (500: events could not be encoded)
 	numResults
 )
@@ -119,6 +122,12 @@ func (r deliveryResult) String() string {
 		return "timeout"
 	case resultOutboxFull:
 		return "outbox_full"
+	case resultReplay:
+		return "replay"
+	case resultStale:
+		return "stale"
+	case resultInFlight:
+		return "in_flight"
 	default:
 		return "error"
 	}
@@ -146,6 +155,8 @@ func refusalResult(status int, known bool) deliveryResult {
 		return resultLimited
 	case http.StatusRequestTimeout:
 		return resultTimeout
+	case http.StatusConflict:
+		return resultInFlight
 	default:
 		return resultError
 	}

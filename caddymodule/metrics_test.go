@@ -111,6 +111,7 @@ func TestMetricRefusalResult(t *testing.T) {
 		{http.StatusTooManyRequests, true, "limited"},
 		{http.StatusInternalServerError, true, "error"},
 		{http.StatusRequestTimeout, true, "timeout"},
+		{http.StatusConflict, true, "in_flight"},
 	}
 	for _, c := range cases {
 		if got := refusalResult(c.status, c.known).String(); got != c.want {
@@ -126,9 +127,9 @@ func TestMetricRefusalResult(t *testing.T) {
 		seen[s] = true
 	}
 	// The three of the edge bounds (over_budget, timeout, outbox_full) came
-	// after the first eleven.
-	if len(seen) != 14 {
-		t.Errorf("%d result labels, want 14: %v", len(seen), seen)
+	// after the first eleven, then replay, stale and in_flight.
+	if len(seen) != 17 {
+		t.Errorf("%d result labels, want 17: %v", len(seen), seen)
 	}
 	if gateResult(http.StatusNoContent) != resultAccepted || gateResult(http.StatusBadGateway) != resultBackendFailed || gateResult(0) != resultBackendFailed {
 		t.Error("gateResult maps a status wrongly")

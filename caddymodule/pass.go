@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"errors"
 	"net/http"
 	"time"
 
@@ -27,7 +28,9 @@ func (h *Handler) judge(w http.ResponseWriter, r *http.Request, repl *caddy.Repl
 
 // prepare looks into the verified body, for the first time: the vendor's
 // identity of the delivery, then delivery.Prepare. A body that is not what
-// its event needs is refused 400 and audited.
+// its event needs is refused 400; one older than max_age, or about another
+// repository than the integration's target, 401. Each is audited in the
+// rejected list with its valid signature.
 func (h *Handler) prepare(w http.ResponseWriter, r *http.Request, repl *caddy.Replacer, in *inbound, signature string) (vd *delivery.Verified, answered bool, err error) {
 	body := in.buf.bytes()
 	vendor, id := in.vendor, in.rec.ID
@@ -43,11 +46,17 @@ func (h *Handler) prepare(w http.ResponseWriter, r *http.Request, repl *caddy.Re
 		Via:         "webhook",
 		ReceivedAt:  in.now,
 	}
-	vd, err = delivery.Prepare(in.rec, d)
+	vd, err = delivery.Prepare(in.rec, d, h.app.policy())
 	if err != nil {
-		entry := delivery.AuditEntry(d, nil, "rejected", "malformed body")
+		entry := delivery.RefusedEntry(d, err)
 		if aerr := h.app.state.deliveries.Reject(r.Context(), id, entry, h.app.AuditSize); aerr != nil {
-			h.logger.Warn("auditing a malformed delivery failed", zap.String("integration", id), zap.Error(aerr))
+			h.logger.Warn("auditing a refused verified delivery failed", zap.String("integration", id), zap.Error(aerr))
+		}
+		switch {
+		case errors.Is(err, delivery.ErrTooOld):
+			return nil, true, h.refuseAs(w, repl, http.StatusUnauthorized, resultStale, "event older than max_age", vendor, id)
+		case errors.Is(err, delivery.ErrWrongTarget):
+			return nil, true, h.refuse(w, repl, http.StatusUnauthorized, "wrong target", vendor, id)
 		}
 		return nil, true, h.refuse(w, repl, http.StatusBadRequest, "malformed body after valid signature", vendor, id)
 	}
@@ -57,7 +66,10 @@ func (h *Handler) prepare(w http.ResponseWriter, r *http.Request, repl *caddy.Re
 // handOn readies the request for the next handler: the annotations and
 // placeholders, credentials stripped (unless keep_credentials), and the
 // verified body put back byte for byte with its exact length.
-func (h *Handler) handOn(r *http.Request, repl *caddy.Replacer, vd *delivery.Verified) {
+func (h *Handler) handOn(w http.ResponseWriter, r *http.Request, repl *caddy.Replacer, vd *delivery.Verified, closing bool) {
+	if closing {
+		w.Header().Del("Connection")
+	}
 	d := vd.Delivery
 	verified := "true"
 	if d.Signature == "unsigned" {

@@ -11,6 +11,7 @@ import (
 	"github.com/hookgate/caddy-hookgate/events"
 	"github.com/hookgate/caddy-hookgate/integrations"
 	"github.com/hookgate/caddy-hookgate/poller"
+	"github.com/hookgate/caddy-hookgate/state"
 )
 
 // startPoller runs the ticket poller: every poll_interval it asks each
@@ -72,11 +73,11 @@ func (a *App) pollableRecords(ctx context.Context) ([]integrations.Record, error
 // next poll tries again once the outbox drained.
 func (a *App) commitPolled(ctx context.Context, rec integrations.Record, evs []events.Event) error {
 	for i := range evs {
-		dup, err := delivery.CommitPolled(ctx, a.state.deliveries, a.policy(), rec, evs[i], time.Now())
+		o, err := delivery.CommitPolled(ctx, a.state.deliveries, a.policy(), rec, evs[i], time.Now())
 		if err != nil {
 			return err
 		}
-		if dup {
+		if o == state.Duplicate {
 			a.metrics.dedupeHit(rec.Vendor)
 		}
 	}
@@ -85,5 +86,5 @@ func (a *App) commitPolled(ctx context.Context, rec integrations.Record, evs []e
 
 // policy is what a commit keeps, from the app's settings.
 func (a *App) policy() delivery.Policy {
-	return delivery.Policy{DedupeWindow: time.Duration(a.DedupeWindow), AuditSize: a.AuditSize, MaxOutbox: a.MaxOutbox}
+	return delivery.Policy{DedupeWindow: time.Duration(a.DedupeWindow), AuditSize: a.AuditSize, MaxOutbox: a.MaxOutbox, MaxAge: a.maxAge}
 }

@@ -43,20 +43,29 @@ func TestCheckRecord(t *testing.T) {
 	secretless.Secret = ""
 	inactive := gh
 	inactive.Active = false
+	secretlessJira := integrations.Record{ID: "jira", Vendor: integrations.Jira, Active: true}
+	signed := http.Header{"X-Hub-Signature-256": {"sha256=00"}}
 	for _, tc := range []struct {
 		name   string
 		rec    integrations.Record
 		vendor integrations.Vendor
 		allow  bool
+		header http.Header
+		query  string
 		want   string // "" admitted, else the refusal's signature
 	}{
-		{"admitted", gh, integrations.GitHub, false, ""},
-		{"vendor mismatch", gh, integrations.GitLab, false, "invalid"},
-		{"inactive", inactive, integrations.GitHub, true, "invalid"},
-		{"no secret", secretless, integrations.GitHub, false, "missing"},
-		{"no secret, unsigned allowed", secretless, integrations.GitHub, true, ""},
+		{"admitted", gh, integrations.GitHub, false, signed, "", ""},
+		{"vendor mismatch", gh, integrations.GitLab, false, nil, "", "invalid"},
+		{"inactive", inactive, integrations.GitHub, true, nil, "", "invalid"},
+		{"no secret", secretless, integrations.GitHub, false, nil, "", "missing"},
+		{"no secret, unsigned allowed", secretless, integrations.GitHub, true, nil, "", ""},
+		// A credential to an integration without a secret: its secret went
+		// missing; the flag must not open it.
+		{"signature to no secret, unsigned allowed", secretless, integrations.GitHub, true, signed, "", "missing"},
+		{"signature to no secret", secretless, integrations.GitHub, false, signed, "", "missing"},
+		{"query token to no secret, unsigned allowed", secretlessJira, integrations.Jira, true, nil, "token=x", "missing"},
 	} {
-		rf := CheckRecord(tc.rec, tc.vendor, tc.allow)
+		rf := CheckRecord(tc.rec, tc.vendor, tc.allow, tc.header, tc.query)
 		switch {
 		case tc.want == "" && rf != nil:
 			t.Errorf("%s: refused %+v", tc.name, *rf)
@@ -85,7 +94,7 @@ func TestCommitOnceThenDuplicate(t *testing.T) {
 	mem := state.NewMemory(state.MemoryOptions{Now: func() time.Time { return now }})
 	rec := integrations.Record{ID: "gh", Vendor: integrations.GitHub, Secret: "s", Active: true, Scans: []string{"sast"}}
 	d := webhook(rec, payload(t, "github/push.json"), map[string]string{"X-GitHub-Event": "push", "X-GitHub-Delivery": "d-1"})
-	v, err := Prepare(rec, d)
+	v, err := Prepare(rec, d, Policy{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,21 +102,23 @@ func TestCommitOnceThenDuplicate(t *testing.T) {
 		t.Fatalf("prepared %d events, primary %q, entry %q, key %q", len(v.Events), v.PrimaryID, v.Entry.EventID, v.DedupeKey())
 	}
 	p := Policy{DedupeWindow: time.Hour, AuditSize: 10}
-	if dup, err := Commit(ctx, mem, p, v); dup || err != nil {
-		t.Fatalf("first commit: %v %v", dup, err)
+	if o, err := Commit(ctx, mem, p, v); o != state.Committed || err != nil {
+		t.Fatalf("first commit: %v %v", o, err)
 	}
 	n, _, _ := mem.Stats(ctx)
 	if n != len(v.Events) {
 		t.Fatalf("outbox holds %d, want %d", n, len(v.Events))
 	}
-	if dup, err := Commit(ctx, mem, p, v); !dup || err != nil {
-		t.Fatalf("second commit: %v %v", dup, err)
+	if o, err := Commit(ctx, mem, p, v); o != state.Duplicate || err != nil {
+		t.Fatalf("second commit: %v %v", o, err)
 	}
 	if m, _, _ := mem.Stats(ctx); m != n {
 		t.Fatalf("a duplicate added %d events", m-n)
 	}
 	other := webhook(rec, payload(t, "github/push.json"), map[string]string{"X-GitHub-Event": "push", "X-GitHub-Delivery": "d-2"})
-	v2, _ := Prepare(rec, other)
+	other.Body = append([]byte(nil), other.Body...)
+	other.Body = append(other.Body, ' ') // a body of its own: the same one would be a replay
+	v2, _ := Prepare(rec, other, Policy{})
 	p.MaxOutbox = n + 1
 	if _, err := Commit(ctx, mem, p, v2); !errors.Is(err, state.ErrOutboxFull) {
 		t.Fatalf("past max_outbox: %v", err)
@@ -123,7 +134,7 @@ func TestWebhookAndPollCollapse(t *testing.T) {
 	ctx := context.Background()
 	rec := integrations.Record{ID: "jira", Vendor: integrations.Jira, Secret: "s", Active: true}
 	d := webhook(rec, payload(t, "jira/issue-updated.json"), map[string]string{"X-Atlassian-Webhook-Identifier": "jira-1"})
-	v, err := Prepare(rec, d)
+	v, err := Prepare(rec, d, Policy{})
 	if err != nil || len(v.Events) == 0 || v.Events[0].Ticket == nil {
 		t.Fatalf("prepare: %v, %d events", err, len(v.Events))
 	}
@@ -133,15 +144,15 @@ func TestWebhookAndPollCollapse(t *testing.T) {
 	p := Policy{DedupeWindow: time.Hour, AuditSize: 10}
 	for _, webhookFirst := range []bool{true, false} {
 		mem := state.NewMemory(state.MemoryOptions{Now: func() time.Time { return now }})
-		first := func() (bool, error) { return Commit(ctx, mem, p, v) }
-		second := func() (bool, error) { return CommitPolled(ctx, mem, p, rec, v.Events[0], now) }
+		first := func() (state.Outcome, error) { return Commit(ctx, mem, p, v) }
+		second := func() (state.Outcome, error) { return CommitPolled(ctx, mem, p, rec, v.Events[0], now) }
 		if !webhookFirst {
 			first, second = second, first
 		}
-		if dup, err := first(); dup || err != nil {
-			t.Fatalf("webhook first %v: first commit %v %v", webhookFirst, dup, err)
+		if o, err := first(); o != state.Committed || err != nil {
+			t.Fatalf("webhook first %v: first commit %v %v", webhookFirst, o, err)
 		}
-		if dup, err := second(); !dup || err != nil {
+		if dup, err := second(); dup != state.Duplicate || err != nil {
 			t.Fatalf("webhook first %v: second commit %v %v, want a duplicate", webhookFirst, dup, err)
 		}
 	}

@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"net/http"
 	"time"
 
 	"github.com/hookgate/caddy-hookgate/integrations"
@@ -16,17 +17,20 @@ type Refusal struct {
 	Reason string
 }
 
-// CheckRecord decides what the integration's record alone decides about a
-// delivery that reached it through vendor's receiver: nil when the
-// delivery may be verified, else why it is refused. allowUnsigned is the
-// CI_WEBHOOK_ALLOW_UNSIGNED flag; it only ever covers an integration
-// without a secret.
-func CheckRecord(rec integrations.Record, vendor integrations.Vendor, allowUnsigned bool) *Refusal {
+// CheckRecord decides what the integration's record and the delivery's
+// headers decide about a delivery that reached it through vendor's
+// receiver: nil when the delivery may be verified, else why it is refused.
+// allowUnsigned is the CI_WEBHOOK_ALLOW_UNSIGNED flag; it only ever covers
+// an integration without a secret, and never a delivery that carries a
+// credential (the vendor signs, so the integration's secret went missing).
+func CheckRecord(rec integrations.Record, vendor integrations.Vendor, allowUnsigned bool, h http.Header, rawQuery string) *Refusal {
 	switch {
 	case rec.Vendor != vendor:
 		return &Refusal{Signature: "invalid", Reason: "vendor mismatch"}
 	case !rec.Active:
 		return &Refusal{Signature: "invalid", Reason: "integration inactive"}
+	case !rec.HasSecret() && verifiers.CarriesCredential(vendor, h, rawQuery):
+		return &Refusal{Signature: "missing", Reason: "credential sent but integration has no secret"}
 	case !rec.HasSecret() && !allowUnsigned:
 		return &Refusal{Signature: "missing", Reason: "integration has no secret and unsigned deliveries are not allowed"}
 	}

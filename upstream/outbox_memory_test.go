@@ -55,7 +55,7 @@ func (o *memOutbox) add(t *testing.T, events ...state.OutboxEvent) {
 	dup, err := o.Commit(context.Background(), state.Accepted{
 		Integration: "test", Events: events, Audit: state.AuditEntry{Action: "accepted"}, AuditSize: 1,
 	})
-	if err != nil || dup {
+	if err != nil || dup != state.Committed {
 		t.Fatalf("Commit: duplicate %v, %v", dup, err)
 	}
 }

@@ -60,6 +60,7 @@ func (v *Verified) accepted(p Policy, out []state.OutboxEvent, entry state.Audit
 		Integration: v.Record.ID,
 		DedupeKey:   v.DedupeKey(),
 		ReplayKey:   v.ReplayKey,
+		ReplayOwner: v.Delivery.DeliveryKey,
 		DedupeTTL:   p.DedupeWindow,
 		Events:      out,
 		Audit:       entry,

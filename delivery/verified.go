@@ -123,15 +123,10 @@ func malformedReason(err error) string {
 // for a ticket delivery, which is deduplicated by its ticket event's id
 // (that id depends only on the integration, ticket, new status and the
 // vendor's change time, so the webhook and the poller's sighting of one
-// change collapse into one), and for a replay-guarded delivery without a
-// delivery id, which its ReplayKey alone marks: the same body again is a
-// replay.
+// change collapse into one).
 func (v *Verified) DedupeKey() string {
-	switch {
-	case !v.Delivery.Vendor.IsCI() && len(v.Events) > 0 && v.Events[0].Ticket != nil:
+	if !v.Delivery.Vendor.IsCI() && len(v.Events) > 0 && v.Events[0].Ticket != nil {
 		return TicketDedupeKey(v.Events[0].ID)
-	case v.ReplayKey != "" && v.Delivery.Identity.Delivery == "":
-		return ""
 	}
 	return v.Delivery.DeliveryKey
 }

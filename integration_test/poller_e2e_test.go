@@ -54,6 +54,7 @@ func newFakeServiceDeskPlusAPI(t *testing.T) *fakevendors.ServiceDeskPlus {
 type pollingCaddy struct {
 	*testcaddy.Instance
 	admin string // http://host:port of the admin endpoint
+	base  string // http://host:port of the webhook listener
 }
 
 func jiraPollIntegration(id, apiURL string) string {
@@ -94,7 +95,7 @@ func serviceDeskPollIntegration(id, apiURL string) string {
 func startPollingCaddy(t *testing.T, redisAddr, prefix, upstreamURL string, integrationBlocks ...string) *pollingCaddy {
 	t.Helper()
 	f := startForwardCaddy(t, redisAddr, prefix, upstreamURL, "\t\tpoll_interval 1s\n"+strings.Join(integrationBlocks, "\n")+"\n")
-	return &pollingCaddy{Instance: f.caddy, admin: f.admin}
+	return &pollingCaddy{Instance: f.caddy, admin: f.admin, base: f.base}
 }
 
 // pollerRow is one integration's row of GET /hookgate/poller.

@@ -59,6 +59,7 @@ type memEntry struct {
 type memMarkValue struct {
 	expiry time.Time
 	claim  string
+	owner  string // a replay key's delivery
 }
 
 type memMark struct {
@@ -112,7 +113,7 @@ func (m *Memory) seenLocked(key string, now time.Time) bool {
 	return ok && v.claim == ""
 }
 
-func (m *Memory) markLocked(key, claim string, ttl time.Duration, now time.Time) {
+func (m *Memory) markLocked(key, claim, owner string, ttl time.Duration, now time.Time) {
 	if key == "" {
 		return
 	}
@@ -121,7 +122,7 @@ func (m *Memory) markLocked(key, claim string, ttl time.Duration, now time.Time)
 		return
 	}
 	exp := now.Add(ttl)
-	m.marks[key] = memMarkValue{expiry: exp, claim: claim}
+	m.marks[key] = memMarkValue{expiry: exp, claim: claim, owner: owner}
 	m.markOrder = append(m.markOrder, memMark{key, exp})
 	// Drop marks expired by now from the front. The front is mostly the
 	// next to expire; a longer mark in front (a dedupe window before a
@@ -140,14 +141,17 @@ func (m *Memory) markLocked(key, claim string, ttl time.Duration, now time.Time)
 	}
 }
 
+// markKey is one key a delivery marks, with the owner it records.
+type markKey struct{ key, owner string }
+
 // markKeys are the keys a delivery marks, as Redis.markKeys picks them.
-func markKeys(a Accepted) []string {
-	keys := make([]string, 0, 2)
-	if a.DedupeKey != "" {
-		keys = append(keys, a.DedupeKey)
+func markKeys(a Accepted) []markKey {
+	keys := make([]markKey, 0, 2)
+	if a.DedupeKey != "" && a.DedupeKey != a.ReplayKey {
+		keys = append(keys, markKey{a.DedupeKey, ""})
 	}
-	if a.ReplayKey != "" && a.ReplayKey != a.DedupeKey {
-		keys = append(keys, a.ReplayKey)
+	if a.ReplayKey != "" {
+		keys = append(keys, markKey{a.ReplayKey, a.ReplayOwner})
 	}
 	return keys
 }
@@ -156,19 +160,22 @@ func markKeys(a Accepted) []string {
 // written (the scripts' gateLua): Committed when it may go on, else what
 // it is, audited.
 func (m *Memory) gateLocked(a Accepted, now time.Time) Outcome {
-	dk, dok := m.markOfLocked(a.DedupeKey, now)
+	dk, dok := memMarkValue{}, false
+	if a.DedupeKey != "" && a.DedupeKey != a.ReplayKey {
+		dk, dok = m.markOfLocked(a.DedupeKey, now)
+	}
 	rk, rok := memMarkValue{}, false
-	if a.ReplayKey != "" && a.ReplayKey != a.DedupeKey {
+	if a.ReplayKey != "" {
 		rk, rok = m.markOfLocked(a.ReplayKey, now)
 	}
 	switch {
-	case a.DedupeKey != "" && dok && dk.claim == "":
-		m.auditLocked(a.Integration, false, outcomeEntry(a.Audit, Duplicate), a.AuditSize)
-		return Duplicate
-	case rok && rk.claim == "":
+	case rok && rk.claim == "" && rk.owner != a.ReplayOwner:
 		m.auditLocked(a.Integration, true, outcomeEntry(a.Audit, Replay), a.AuditSize)
 		return Replay
-	case (a.DedupeKey != "" && dok) || rok:
+	case (dok && dk.claim == "") || (rok && rk.claim == ""):
+		m.auditLocked(a.Integration, false, outcomeEntry(a.Audit, Duplicate), a.AuditSize)
+		return Duplicate
+	case dok || rok:
 		return InFlight
 	}
 	return Committed
@@ -252,6 +259,9 @@ func (m *Memory) Commit(ctx context.Context, a Accepted) (Outcome, error) {
 	keep, stale, marks := m.orderLocked(a)
 	if stale > 0 && len(keep) == 0 {
 		m.auditLocked(a.Integration, true, outcomeEntry(a.Audit, Stale), a.AuditSize)
+		if a.DedupeKey != "" && a.DedupeKey != a.ReplayKey {
+			m.markLocked(a.DedupeKey, "", "", a.DedupeTTL, now)
+		}
 		return Stale, nil
 	}
 	if a.MaxOutbox > 0 && len(keep) > 0 && len(m.ready)+len(m.inflight)+len(m.retries)+len(keep) > a.MaxOutbox {
@@ -263,7 +273,7 @@ func (m *Memory) Commit(ctx context.Context, a Accepted) (Outcome, error) {
 	}
 	m.auditLocked(a.Integration, false, a.Audit, a.AuditSize)
 	for _, k := range markKeys(a) {
-		m.markLocked(k, "", a.DedupeTTL, now)
+		m.markLocked(k.key, "", k.owner, a.DedupeTTL, now)
 	}
 	m.setOrderLocked(a.Integration, marks)
 	if len(keep) > 0 {
@@ -285,7 +295,7 @@ func (m *Memory) Claim(ctx context.Context, a Accepted, token string, lease time
 		return Stale, nil
 	}
 	for _, k := range markKeys(a) {
-		m.markLocked(k, token, lease, now)
+		m.markLocked(k.key, token, k.owner, lease, now)
 	}
 	return Claimed, nil
 }
@@ -297,7 +307,7 @@ func (m *Memory) Finish(ctx context.Context, a Accepted) error {
 	now := m.now()
 	_, _, marks := m.orderLocked(a)
 	for _, k := range markKeys(a) {
-		m.markLocked(k, "", a.DedupeTTL, now)
+		m.markLocked(k.key, "", k.owner, a.DedupeTTL, now)
 	}
 	m.setOrderLocked(a.Integration, marks)
 	m.auditLocked(a.Integration, false, a.Audit, a.AuditSize)
@@ -310,8 +320,8 @@ func (m *Memory) Release(ctx context.Context, a Accepted, token string) error {
 	defer m.mu.Unlock()
 	now := m.now()
 	for _, k := range markKeys(a) {
-		if v, ok := m.markOfLocked(k, now); ok && v.claim == token {
-			delete(m.marks, k)
+		if v, ok := m.markOfLocked(k.key, now); ok && v.claim == token {
+			delete(m.marks, k.key)
 		}
 	}
 	return nil

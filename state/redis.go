@@ -113,9 +113,9 @@ func (r *Redis) Commit(ctx context.Context, a Accepted) (Outcome, error) {
 	dk, rk, use := r.markKeys(a)
 	keys := []string{r.stream, r.retry, r.auditKey(a.Integration, "accepted"), r.auditKey(a.Integration, "rejected"),
 		r.keys.Order(a.Integration), dk, rk}
-	args := make([]any, 0, 10+4*len(a.Events))
+	args := make([]any, 0, 11+4*len(a.Events))
 	args = append(args, auditSize(a.AuditSize), entries[0], entries[1], entries[2], entries[3], ttlMillis(a.DedupeTTL),
-		strconv.FormatInt(r.now().UnixMilli(), 10), strconv.Itoa(max(a.MaxOutbox, 0)), use[0], use[1])
+		strconv.FormatInt(r.now().UnixMilli(), 10), strconv.Itoa(max(a.MaxOutbox, 0)), use[0], use[1], a.ReplayOwner)
 	for _, e := range a.Events {
 		t, at := orderArgs(e.Order)
 		args = append(args, e.ID, e.Body, t, at)
@@ -139,8 +139,8 @@ func (r *Redis) Claim(ctx context.Context, a Accepted, token string, lease time.
 	dk, rk, use := r.markKeys(a)
 	keys := []string{r.auditKey(a.Integration, "accepted"), r.auditKey(a.Integration, "rejected"),
 		r.keys.Order(a.Integration), dk, rk}
-	args := make([]any, 0, 8+2*len(a.Events))
-	args = append(args, auditSize(a.AuditSize), entries[0], entries[1], entries[2], claimValue(token), ttlMillis(lease), use[0], use[1])
+	args := make([]any, 0, 9+2*len(a.Events))
+	args = append(args, auditSize(a.AuditSize), entries[0], entries[1], entries[2], claimValue(token), ttlMillis(lease), use[0], use[1], a.ReplayOwner)
 	args = appendOrders(args, a.Events)
 	n, err := claimScript.Run(ctx, r.client, keys, args...).Int()
 	if err != nil {
@@ -157,8 +157,8 @@ func (r *Redis) Finish(ctx context.Context, a Accepted) error {
 	}
 	dk, rk, use := r.markKeys(a)
 	keys := []string{r.auditKey(a.Integration, "accepted"), r.keys.Order(a.Integration), dk, rk}
-	args := make([]any, 0, 5+2*len(a.Events))
-	args = append(args, auditSize(a.AuditSize), b, ttlMillis(a.DedupeTTL), use[0], use[1])
+	args := make([]any, 0, 6+2*len(a.Events))
+	args = append(args, auditSize(a.AuditSize), b, ttlMillis(a.DedupeTTL), use[0], use[1], a.ReplayOwner)
 	args = appendOrders(args, a.Events)
 	if err := finishScript.Run(ctx, r.client, keys, args...).Err(); err != nil {
 		return unavailable("finish", err)
@@ -178,14 +178,16 @@ func (r *Redis) Release(ctx context.Context, a Accepted, token string) error {
 // markKeys names a's dedupe and replay keys, and which of them it uses
 // ("1") or not ("0"). A script takes both keys either way, so its key list
 // has one shape; an unused one is a name in the same slot it never
-// touches.
+// touches. A replay key that is the dedupe key (a delivery without an id
+// is keyed by its body) is used as the replay key only, so it records the
+// delivery it was handled for.
 func (r *Redis) markKeys(a Accepted) (dedupe, replay string, use [2]string) {
 	use = [2]string{"0", "0"}
 	dedupe, replay = r.dedupeKey("-"), r.dedupeKey("-")
-	if a.DedupeKey != "" {
+	if a.DedupeKey != "" && a.DedupeKey != a.ReplayKey {
 		dedupe, use[0] = r.dedupeKey(a.DedupeKey), "1"
 	}
-	if a.ReplayKey != "" && a.ReplayKey != a.DedupeKey {
+	if a.ReplayKey != "" {
 		replay, use[1] = r.dedupeKey(a.ReplayKey), "1"
 	}
 	return dedupe, replay, use

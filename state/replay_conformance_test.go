@@ -12,7 +12,7 @@ import (
 
 func bodyMAC(integration, key, replay string, n int) Accepted {
 	a := delivery(integration, key, n)
-	a.ReplayKey = replay
+	a.ReplayKey, a.ReplayOwner = replay, key
 	return a
 }
 
@@ -50,6 +50,36 @@ func testReplayKey(t *testing.T, h *harness) {
 	}
 	if len(rej) != 1 || rej[0].Action != "replay" || rej[0].Signature != "valid" || rej[0].Delivery != "id-2" || rej[0].Reason == "" {
 		t.Errorf("rejected %+v", rej)
+	}
+	// A ticket change is keyed by the change, not the delivery: the same
+	// body under another delivery is still a replay, while the poller's
+	// sighting of the change (no replay key) is a duplicate.
+	change := bodyMAC("demo-gh", "change-1", "body-T", 1)
+	change.ReplayOwner = "delivery-1"
+	commitOutcome(t, h, change)
+	change.ReplayOwner = "delivery-2"
+	if o := commitOutcome(t, h, change); o != Replay {
+		t.Errorf("ticket change body under another delivery: %v, want replay", o)
+	}
+	change.ReplayOwner = "delivery-1"
+	if o := commitOutcome(t, h, change); o != Duplicate {
+		t.Errorf("ticket change delivery again: %v, want duplicate", o)
+	}
+	polled := delivery("demo-gh", "change-1", 1)
+	if o := commitOutcome(t, h, polled); o != Duplicate {
+		t.Errorf("polled sighting of the change: %v, want duplicate", o)
+	}
+	// A delivery without an id is keyed by its body; the same body with an
+	// id is a replay of it.
+	noID := bodyMAC("demo-gh", "body-N", "body-N", 1)
+	commitOutcome(t, h, noID)
+	if o := commitOutcome(t, h, bodyMAC("demo-gh", "id-N", "body-N", 1)); o != Replay {
+		t.Errorf("body of a delivery without id, now with one: %v, want replay", o)
+	}
+	// ... and the other way round: a body first handled under an id, sent
+	// again without one.
+	if o := commitOutcome(t, h, bodyMAC("demo-gh", "body-A", "body-A", 1)); o != Replay {
+		t.Errorf("body handled under id-1, now without an id: %v, want replay", o)
 	}
 	// A replay key equal to the dedupe key (no delivery id: the key is the
 	// body's) is one key, a duplicate.
@@ -140,8 +170,13 @@ func testTicketOrderCommit(t *testing.T, h *harness) {
 	if o := commitOutcome(t, h, late); o != Stale {
 		t.Fatalf("older change: %v, want stale", o)
 	}
-	if mustSeen(t, h, "progress") {
-		t.Error("a stale delivery marked its key")
+	// Its key, the change's own, is marked: the poller's next sighting of
+	// the same change is a duplicate rather than another stale entry.
+	if !mustSeen(t, h, "progress") {
+		t.Error("a stale change left its key unmarked")
+	}
+	if o := commitOutcome(t, h, late); o != Duplicate {
+		t.Errorf("the stale change again: %v, want duplicate", o)
 	}
 	// Same time again (a replay past the dedupe window): stale.
 	if o := commitOutcome(t, h, ticket("done-again", "SEC-1", t0.Add(9*time.Minute))); o != Stale {

@@ -25,11 +25,16 @@ import (
 // gateLua opens commitScript and claimScript: the checks every delivery
 // passes before anything of it is written. It defines audit(list, entry)
 // and returns early with 1 (duplicate), 3 (replay) or 5 (in flight); the
-// dedupe and replay keys are KEYS[d] and KEYS[d + 1], used when ARGV[u]
-// and ARGV[u + 1] are "1".
+// dedupe and replay keys are KEYS[D] and KEYS[D + 1], used when ARGV[U]
+// and ARGV[U + 1] are "1"; ARGV[OWN] is the delivery the replay key is
+// marked for.
 //
-// A key holds "1" once its delivery was handled and "claim:<token>" while
-// a gate-mode copy is in flight.
+// A dedupe key holds "1" once its delivery was handled, a replay key
+// "done:<delivery>" naming the delivery that handled its body; either
+// holds "claim:<token>" while a gate-mode copy is in flight. A body done
+// under another delivery is a replay even when the dedupe key is marked
+// too (a ticket change's key is the change, not the delivery), and so is
+// a body whose key is the dedupe key ("1") of a delivery that had no id.
 const gateLua = `
 local size = tonumber(ARGV[1])
 local function audit(list, entry)
@@ -39,20 +44,21 @@ end
 local dk, rk = false, false
 if ARGV[U] == '1' then dk = redis.call('GET', KEYS[D]) end
 if ARGV[U + 1] == '1' then rk = redis.call('GET', KEYS[D + 1]) end
-if dk == '1' then
-  audit(KEYS[ACC], ARGV[DUP])
-  return 1
-end
-if rk == '1' then
+local own = 'done:' .. ARGV[OWN]
+if rk == '1' or (rk and string.sub(rk, 1, 5) == 'done:' and rk ~= own) then
   audit(KEYS[REJ], ARGV[DUP + 1])
   return 3
+end
+if dk == '1' or rk == own then
+  audit(KEYS[ACC], ARGV[DUP])
+  return 1
 end
 if dk or rk then return 5 end
 `
 
-// orderLua reads the order marks of the events at ARGV[first], ARGV[first
-// + step], ...: each has its ticket at offset ot ("" when not ordered) and
-// its change time ms at ot + 1. It sets keep (the indexes of the events
+// orderLua reads the order marks of the events at ARGV[FIRST], ARGV[FIRST
+// + STEP], ...: each has its ticket at offset OT ("" when not ordered) and
+// its change time ms at OT + 1. It sets keep (the indexes of the events
 // that are not stale), stale (how many are) and marks (ticket → newest
 // time kept, as the string given).
 const orderLua = `
@@ -74,16 +80,20 @@ for i = FIRST, #ARGV, STEP do
 end
 `
 
-// setMarksLua writes what orderLua kept and sets the dedupe and replay
-// keys to v with expiry ttl ms ("0": no expiry wanted, the keys are
-// deleted instead).
+// setMarksLua writes what orderLua kept, and sets the dedupe and replay
+// keys for ttl ms: to claim when given, else to what a handled delivery
+// leaves ("1", "done:<delivery>"). A ttl of "0" deletes them instead.
 const setMarksLua = `
-local function setkeys(v, ttl)
+local function setkeys(claim, ttl)
   for j = 0, 1 do
     if ARGV[U + j] == '1' then
       if ttl == '0' then
         redis.call('DEL', KEYS[D + j])
       else
+        local v = claim
+        if not v then
+          if j == 0 then v = '1' else v = 'done:' .. ARGV[OWN] end
+        end
         redis.call('SET', KEYS[D + j], v, 'PX', ttl)
       end
     end
@@ -105,17 +115,23 @@ func luaWith(src string, vals ...string) string {
 // hash, dedupe key, replay key
 // ARGV: audit size, accepted entry, duplicate entry, replay entry, stale
 // entry, dedupe ttl ms ("0": no marks), enqueued_at ms, max outbox ("0":
-// no bound), use dedupe key ("1"/"0"), use replay key, then for each
-// event: id, body, ticket ("" unordered), change time ms.
+// no bound), use dedupe key ("1"/"0"), use replay key, the delivery the
+// replay key is for, then for each event: id, body, ticket ("" unordered),
+// change time ms.
 // Returns 0 when written, 1 duplicate, 2 outbox full (nothing written), 3
-// replay, 4 stale, 5 in flight.
+// replay, 4 stale (only the dedupe key is marked: a ticket delivery's key
+// is its change, so the poller's next sighting of it is a duplicate), 5 in
+// flight.
 var commitScript = redis.NewScript(
 	luaWith(gateLua, "ARGV[U]", "ARGV[9]", "ARGV[U + 1]", "ARGV[10]", "KEYS[D]", "KEYS[6]", "KEYS[D + 1]", "KEYS[7]",
-		"KEYS[ACC]", "KEYS[3]", "KEYS[REJ]", "KEYS[4]", "ARGV[DUP]", "ARGV[3]", "ARGV[DUP + 1]", "ARGV[4]") +
-		luaWith(orderLua, "FIRST", "11", "STEP", "4", "OT", "2", "KEYS[ORD]", "KEYS[5]") +
-		luaWith(setMarksLua, "ARGV[U + j]", "ARGV[9 + j]", "KEYS[D + j]", "KEYS[6 + j]", "KEYS[ORD]", "KEYS[5]") + `
+		"KEYS[ACC]", "KEYS[3]", "KEYS[REJ]", "KEYS[4]", "ARGV[DUP]", "ARGV[3]", "ARGV[DUP + 1]", "ARGV[4]", "ARGV[OWN]", "ARGV[11]") +
+		luaWith(orderLua, "FIRST", "12", "STEP", "4", "OT", "2", "KEYS[ORD]", "KEYS[5]") +
+		luaWith(setMarksLua, "ARGV[U + j]", "ARGV[9 + j]", "KEYS[D + j]", "KEYS[6 + j]", "KEYS[ORD]", "KEYS[5]", "ARGV[OWN]", "ARGV[11]") + `
 if stale > 0 and #keep == 0 then
   audit(KEYS[4], ARGV[5])
+  if ARGV[9] == '1' and ARGV[6] ~= '0' then
+    redis.call('SET', KEYS[6], '1', 'PX', ARGV[6])
+  end
   return 4
 end
 local cap = tonumber(ARGV[8])
@@ -127,7 +143,7 @@ for _, i in ipairs(keep) do
     'attempts', '0', 'enqueued_at', ARGV[7])
 end
 audit(KEYS[3], ARGV[2])
-setkeys('1', ARGV[6])
+setkeys(false, ARGV[6])
 setorder()
 return 0
 `)
@@ -137,14 +153,15 @@ return 0
 // KEYS: accepted audit list, rejected audit list, order hash, dedupe key,
 // replay key
 // ARGV: audit size, duplicate entry, replay entry, stale entry, claim
-// value ("claim:<token>"), lease ms, use dedupe key, use replay key, then
-// for each event: ticket ("" unordered), change time ms.
+// value ("claim:<token>"), lease ms, use dedupe key, use replay key, the
+// delivery the replay key is for, then for each event: ticket (""
+// unordered), change time ms.
 // Returns 0 when claimed, 1 duplicate, 3 replay, 4 stale, 5 in flight.
 var claimScript = redis.NewScript(
 	luaWith(gateLua, "ARGV[U]", "ARGV[7]", "ARGV[U + 1]", "ARGV[8]", "KEYS[D]", "KEYS[4]", "KEYS[D + 1]", "KEYS[5]",
-		"KEYS[ACC]", "KEYS[1]", "KEYS[REJ]", "KEYS[2]", "ARGV[DUP]", "ARGV[2]", "ARGV[DUP + 1]", "ARGV[3]") +
-		luaWith(orderLua, "FIRST", "9", "STEP", "2", "OT", "0", "KEYS[ORD]", "KEYS[3]") +
-		luaWith(setMarksLua, "ARGV[U + j]", "ARGV[7 + j]", "KEYS[D + j]", "KEYS[4 + j]", "KEYS[ORD]", "KEYS[3]") + `
+		"KEYS[ACC]", "KEYS[1]", "KEYS[REJ]", "KEYS[2]", "ARGV[DUP]", "ARGV[2]", "ARGV[DUP + 1]", "ARGV[3]", "ARGV[OWN]", "ARGV[9]") +
+		luaWith(orderLua, "FIRST", "10", "STEP", "2", "OT", "0", "KEYS[ORD]", "KEYS[3]") +
+		luaWith(setMarksLua, "ARGV[U + j]", "ARGV[7 + j]", "KEYS[D + j]", "KEYS[4 + j]", "KEYS[ORD]", "KEYS[3]", "ARGV[OWN]", "ARGV[9]") + `
 if stale > 0 then
   audit(KEYS[2], ARGV[4])
   return 4
@@ -157,12 +174,13 @@ return 0
 //
 // KEYS: accepted audit list, order hash, dedupe key, replay key
 // ARGV: audit size, audit entry, dedupe ttl ms ("0": no marks), use dedupe
-// key, use replay key, then for each event: ticket, change time ms.
+// key, use replay key, the delivery the replay key is for, then for each
+// event: ticket, change time ms.
 var finishScript = redis.NewScript(`
 local size = tonumber(ARGV[1])
-` + luaWith(orderLua, "FIRST", "6", "STEP", "2", "OT", "0", "KEYS[ORD]", "KEYS[2]") +
-	luaWith(setMarksLua, "ARGV[U + j]", "ARGV[4 + j]", "KEYS[D + j]", "KEYS[3 + j]", "KEYS[ORD]", "KEYS[2]") + `
-setkeys('1', ARGV[3])
+` + luaWith(orderLua, "FIRST", "7", "STEP", "2", "OT", "0", "KEYS[ORD]", "KEYS[2]") +
+	luaWith(setMarksLua, "ARGV[U + j]", "ARGV[4 + j]", "KEYS[D + j]", "KEYS[3 + j]", "KEYS[ORD]", "KEYS[2]", "ARGV[OWN]", "ARGV[6]") + `
+setkeys(false, ARGV[3])
 setorder()
 redis.call('LPUSH', KEYS[1], ARGV[2])
 redis.call('LTRIM', KEYS[1], 0, size - 1)

@@ -43,7 +43,11 @@ type Accepted struct {
 	// schemes whose MAC covers the body but not the delivery id: the same
 	// body under any other delivery id is a Replay. Empty: no mark.
 	ReplayKey string
-	DedupeTTL time.Duration
+	// ReplayOwner names the delivery (its delivery key) the replay key is
+	// marked for: the same body under the same delivery is a Duplicate, a
+	// vendor's retry, under any other a Replay.
+	ReplayOwner string
+	DedupeTTL   time.Duration
 	// Events go to the outbox, in order.
 	Events []OutboxEvent
 	// Audit goes to the integration's accepted list, trimmed to AuditSize.
@@ -67,15 +71,18 @@ var ErrOutboxFull = errors.New("outbox full")
 // Deliveries records verified deliveries and answers dedupe questions.
 //
 // Every write below is one atomic step. A delivery's DedupeKey and
-// ReplayKey are checked in this order: DedupeKey marked is Duplicate,
-// ReplayKey marked is Replay, either one claimed by a copy in flight is
-// InFlight. Then its ordered events are checked against the newest change
+// ReplayKey are checked in this order: ReplayKey marked for another
+// delivery (ReplayOwner) is Replay; DedupeKey marked, or ReplayKey marked
+// for this delivery, is Duplicate; either one claimed by a copy in flight
+// is InFlight. Then its ordered events are checked against the newest change
 // handed on for their tickets. Only then is anything handed on or claimed.
 type Deliveries interface {
 	// Commit writes a's events, audit entry and marks atomically (forward
 	// mode and the poller). Events whose ticket already moved by a newer
 	// change are left out, and when that leaves none of a delivery that
-	// had some, the outcome is Stale. Duplicate, Replay and Stale write
+	// had some, the outcome is Stale: its DedupeKey (a ticket change's
+	// own key) is marked, so the next sighting of the change is a
+	// Duplicate, its ReplayKey is not. Duplicate, Replay and Stale write
 	// only their audit entry; InFlight writes nothing. When the events
 	// would take the outbox past a.MaxOutbox it writes nothing and returns
 	// ErrOutboxFull.

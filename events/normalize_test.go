@@ -338,7 +338,7 @@ func checkEvents(t *testing.T, d Delivery, evs []Event, w want) {
 // ErrMalformed, never a panic and never another error.
 func TestNormalizeMalformed(t *testing.T) {
 	deep := strings.Repeat("[", MaxDepth+1) + strings.Repeat("]", MaxDepth+1)
-	okDeep := `{"ref":"refs/heads/main","after":"abc","x":` + strings.Repeat("[", MaxDepth-1) + strings.Repeat("]", MaxDepth-1) + `}`
+	okDeep := `{"ref":"refs/heads/main","after":"abc","repository":{"full_name":"a/b"},"x":` + strings.Repeat("[", MaxDepth-1) + strings.Repeat("]", MaxDepth-1) + `}`
 	cases := []struct {
 		name   string
 		vendor string
@@ -351,7 +351,7 @@ func TestNormalizeMalformed(t *testing.T) {
 		{"invalid utf8", "github", "push", "{\"ref\":\"refs/heads/\xff\"}", false},
 		{"too deep", "github", "push", deep, false},
 		{"depth at the bound", "github", "push", okDeep, true},
-		{"brackets in strings do not count", "github", "push", `{"ref":"refs/heads/main","after":"a","m":"` + strings.Repeat("[", 200) + `"}`, true},
+		{"brackets in strings do not count", "github", "push", `{"ref":"refs/heads/main","after":"a","repository":{"full_name":"a/b"},"m":"` + strings.Repeat("[", 200) + `"}`, true},
 		{"array top level", "gitlab", "Push Hook", `[1,2]`, false},
 		{"wrong type", "github", "pull_request", `{"action":"opened","number":"twelve"}`, false},
 		{"wrong nested type", "bitbucket", "repo:push", `{"push":{"changes":{"new":1}}}`, false},

@@ -29,6 +29,17 @@ func init() {
 // Every other event (star, fork, label, issues, release...) is ignored.
 // Deliveries sent as application/x-www-form-urlencoded (`payload=<json>`)
 // are unwrapped first.
+//
+// X-GitHub-Event is outside the signature: anyone holding one signed body
+// can send it under another event's name. So each event's own fields must
+// be in the body before its action or ref is looked at, else the body is
+// malformed (a push body sent as ping, pull_request or workflow_run is
+// refused, not ignored or audited as that event): push needs ref, after
+// and repository.full_name; ping zen and hook_id; pull_request action,
+// number, a pull_request object whose number, when it has one, is the
+// same, and repository.full_name; workflow_run and check_suite action,
+// their workflow_run or check_suite object, and repository.full_name.
+// Events hookgate does not act on are ignored unread.
 func normalize(in *events.Input) ([]events.Event, string, error) {
 	if isForm(in.Header().Get("Content-Type")) {
 		vals, err := url.ParseQuery(string(in.Body))
@@ -94,6 +105,12 @@ func githubPush(in *events.Input) ([]events.Event, string, error) {
 	if b.Ref == "" {
 		return nil, "", events.Malformed("push without ref")
 	}
+	if b.After == "" {
+		return nil, "", events.Malformed("push without after")
+	}
+	if b.Repository.FullName == "" {
+		return nil, "", events.Malformed("push without repository")
+	}
 	if b.Deleted || events.ZeroSHA(b.After) {
 		return nil, "push deletes " + events.QuoteName(b.Ref), nil
 	}
@@ -129,7 +146,7 @@ func githubPullRequest(in *events.Input) ([]events.Event, string, error) {
 	var b struct {
 		Action      string `json:"action"`
 		Number      int    `json:"number"`
-		PullRequest struct {
+		PullRequest *struct {
 			Number    int    `json:"number"`
 			HTMLURL   string `json:"html_url"`
 			UpdatedAt string `json:"updated_at"`
@@ -144,33 +161,46 @@ func githubPullRequest(in *events.Input) ([]events.Event, string, error) {
 	if err := events.Decode(in.Body, &b); err != nil {
 		return nil, "", err
 	}
+	pr := b.PullRequest
+	switch {
+	case b.Action == "":
+		return nil, "", events.Malformed("pull_request without action")
+	case b.Number <= 0:
+		// Review, review comment and thread bodies carry a pull_request
+		// object too, but no top-level number.
+		return nil, "", events.Malformed("pull_request without number")
+	case pr == nil:
+		return nil, "", events.Malformed("pull_request without its pull_request")
+	case pr.Number != 0 && pr.Number != b.Number:
+		return nil, "", events.Malformed("pull_request numbers disagree")
+	case b.Repository.FullName == "":
+		return nil, "", events.Malformed("pull_request without repository")
+	}
 	if !githubPRActions[b.Action] {
 		return nil, "pull_request action " + events.QuoteName(b.Action) + " brings no code", nil
 	}
-	n := b.Number
-	if n == 0 {
-		n = b.PullRequest.Number
-	}
-	if n <= 0 {
-		return nil, "", events.Malformed("pull_request without number")
-	}
-	return []events.Event{in.CIEvent(events.TypePullRequest, b.PullRequest.Head.Ref, events.ParseTime(b.PullRequest.UpdatedAt), events.CI{
+	return []events.Event{in.CIEvent(events.TypePullRequest, pr.Head.Ref, events.ParseTime(pr.UpdatedAt), events.CI{
 		Repository:  b.Repository.FullName,
-		Branch:      events.BranchOf(b.PullRequest.Head.Ref),
-		Commit:      b.PullRequest.Head.SHA,
-		PullRequest: n,
+		Branch:      events.BranchOf(pr.Head.Ref),
+		Commit:      pr.Head.SHA,
+		PullRequest: b.Number,
 		Actor:       b.Sender.Login,
-		URL:         b.PullRequest.HTMLURL,
+		URL:         pr.HTMLURL,
 	})}, "", nil
 }
 
 func githubPing(in *events.Input) ([]events.Event, string, error) {
 	var b struct {
+		Zen        string     `json:"zen"`
+		HookID     int64      `json:"hook_id"`
 		Repository githubRepo `json:"repository"`
 		Sender     githubUser `json:"sender"`
 	}
 	if err := events.Decode(in.Body, &b); err != nil {
 		return nil, "", err
+	}
+	if b.Zen == "" || b.HookID <= 0 {
+		return nil, "", events.Malformed("ping without zen and hook_id")
 	}
 	return []events.Event{in.CIEvent(events.TypePing, "", time.Time{}, events.CI{
 		Repository: b.Repository.FullName,
@@ -195,15 +225,20 @@ func githubBuild(in *events.Input) ([]events.Event, string, error) {
 	if err := events.Decode(in.Body, &b); err != nil {
 		return nil, "", err
 	}
-	if b.Action != "completed" {
-		return nil, in.Event + " action " + events.QuoteName(b.Action) + " is not a finished build", nil
-	}
 	r := b.WorkflowRun
 	if in.Event == "check_suite" {
 		r = b.CheckSuite
 	}
-	if r == nil {
+	switch {
+	case r == nil:
 		return nil, "", events.Malformed(in.Event + " without its run")
+	case b.Action == "":
+		return nil, "", events.Malformed(in.Event + " without action")
+	case b.Repository.FullName == "":
+		return nil, "", events.Malformed(in.Event + " without repository")
+	}
+	if b.Action != "completed" {
+		return nil, in.Event + " action " + events.QuoteName(b.Action) + " is not a finished build", nil
 	}
 	return []events.Event{in.CIEvent(events.TypeBuild, r.HeadBranch, events.ParseTime(r.UpdatedAt), events.CI{
 		Repository: b.Repository.FullName,

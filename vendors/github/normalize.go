@@ -1,9 +1,7 @@
 package github
 
 import (
-	"encoding/json"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -29,17 +27,6 @@ func init() {
 // Every other event (star, fork, label, issues, release...) is ignored.
 // Deliveries sent as application/x-www-form-urlencoded (`payload=<json>`)
 // are unwrapped first.
-//
-// X-GitHub-Event is outside the signature: anyone holding one signed body
-// can send it under another event's name. So each event's own fields must
-// be in the body before its action or ref is looked at, else the body is
-// malformed (a push body sent as ping, pull_request or workflow_run is
-// refused, not ignored or audited as that event): push needs ref, after
-// and repository.full_name; ping zen and hook_id; pull_request action,
-// number, a pull_request object whose number, when it has one, is the
-// same, and repository.full_name; workflow_run and check_suite action,
-// their workflow_run or check_suite object, and repository.full_name.
-// Events hookgate does not act on are ignored unread.
 func normalize(in *events.Input) ([]events.Event, string, error) {
 	if isForm(in.Header().Get("Content-Type")) {
 		vals, err := url.ParseQuery(string(in.Body))
@@ -92,7 +79,7 @@ func githubPush(in *events.Input) ([]events.Event, string, error) {
 		Compare    string `json:"compare"`
 		Repository struct {
 			FullName string          `json:"full_name"`
-			PushedAt json.RawMessage `json:"pushed_at"` // unix seconds in push payloads
+			PushedAt events.FlexTime `json:"pushed_at"` // unix seconds in push payloads
 		} `json:"repository"`
 		Sender githubUser `json:"sender"`
 		Pusher struct {
@@ -111,6 +98,9 @@ func githubPush(in *events.Input) ([]events.Event, string, error) {
 	if b.Repository.FullName == "" {
 		return nil, "", events.Malformed("push without repository")
 	}
+	at := b.Repository.PushedAt.Time()
+	in.SetEventTime(at)
+	in.AddTarget(b.Repository.FullName)
 	if b.Deleted || events.ZeroSHA(b.After) {
 		return nil, "push deletes " + events.QuoteName(b.Ref), nil
 	}
@@ -121,14 +111,6 @@ func githubPush(in *events.Input) ([]events.Event, string, error) {
 	actor := b.Sender.Login
 	if actor == "" {
 		actor = b.Pusher.Name
-	}
-	var at time.Time
-	if p := b.Repository.PushedAt; len(p) > 0 && p[0] >= '1' && p[0] <= '9' {
-		// Unix seconds in pushes (an RFC 3339 string elsewhere): only a
-		// number is parsed, so a string costs no error allocation.
-		if secs, err := strconv.ParseInt(string(p), 10, 64); err == nil && secs < 1<<40 {
-			at = time.Unix(secs, 0).UTC()
-		}
 	}
 	return []events.Event{in.CIEvent(typ, b.Ref, at, events.CI{
 		Repository: b.Repository.FullName,
@@ -147,9 +129,9 @@ func githubPullRequest(in *events.Input) ([]events.Event, string, error) {
 		Action      string `json:"action"`
 		Number      int    `json:"number"`
 		PullRequest *struct {
-			Number    int    `json:"number"`
-			HTMLURL   string `json:"html_url"`
-			UpdatedAt string `json:"updated_at"`
+			Number    int             `json:"number"`
+			HTMLURL   string          `json:"html_url"`
+			UpdatedAt events.FlexTime `json:"updated_at"`
 			Head      struct {
 				Ref string `json:"ref"`
 				SHA string `json:"sha"`
@@ -176,10 +158,12 @@ func githubPullRequest(in *events.Input) ([]events.Event, string, error) {
 	case b.Repository.FullName == "":
 		return nil, "", events.Malformed("pull_request without repository")
 	}
+	in.SetEventTime(pr.UpdatedAt.Time())
+	in.AddTarget(b.Repository.FullName)
 	if !githubPRActions[b.Action] {
 		return nil, "pull_request action " + events.QuoteName(b.Action) + " brings no code", nil
 	}
-	return []events.Event{in.CIEvent(events.TypePullRequest, pr.Head.Ref, events.ParseTime(pr.UpdatedAt), events.CI{
+	return []events.Event{in.CIEvent(events.TypePullRequest, pr.Head.Ref, pr.UpdatedAt.Time(), events.CI{
 		Repository:  b.Repository.FullName,
 		Branch:      events.BranchOf(pr.Head.Ref),
 		Commit:      pr.Head.SHA,
@@ -202,6 +186,9 @@ func githubPing(in *events.Input) ([]events.Event, string, error) {
 	if b.Zen == "" || b.HookID <= 0 {
 		return nil, "", events.Malformed("ping without zen and hook_id")
 	}
+	// No event time: hook.updated_at is when the hook was last configured,
+	// not when this ping was sent (GitHub pings an old hook on demand).
+	in.AddTarget(b.Repository.FullName)
 	return []events.Event{in.CIEvent(events.TypePing, "", time.Time{}, events.CI{
 		Repository: b.Repository.FullName,
 		Actor:      b.Sender.Login,
@@ -210,10 +197,10 @@ func githubPing(in *events.Input) ([]events.Event, string, error) {
 
 func githubBuild(in *events.Input) ([]events.Event, string, error) {
 	type run struct {
-		HeadBranch string `json:"head_branch"`
-		HeadSHA    string `json:"head_sha"`
-		HTMLURL    string `json:"html_url"`
-		UpdatedAt  string `json:"updated_at"`
+		HeadBranch string          `json:"head_branch"`
+		HeadSHA    string          `json:"head_sha"`
+		HTMLURL    string          `json:"html_url"`
+		UpdatedAt  events.FlexTime `json:"updated_at"`
 	}
 	var b struct {
 		Action      string     `json:"action"`
@@ -237,10 +224,12 @@ func githubBuild(in *events.Input) ([]events.Event, string, error) {
 	case b.Repository.FullName == "":
 		return nil, "", events.Malformed(in.Event + " without repository")
 	}
+	in.SetEventTime(r.UpdatedAt.Time())
+	in.AddTarget(b.Repository.FullName)
 	if b.Action != "completed" {
 		return nil, in.Event + " action " + events.QuoteName(b.Action) + " is not a finished build", nil
 	}
-	return []events.Event{in.CIEvent(events.TypeBuild, r.HeadBranch, events.ParseTime(r.UpdatedAt), events.CI{
+	return []events.Event{in.CIEvent(events.TypeBuild, r.HeadBranch, r.UpdatedAt.Time(), events.CI{
 		Repository: b.Repository.FullName,
 		Branch:     events.BranchOf(r.HeadBranch),
 		Commit:     r.HeadSHA,

@@ -127,15 +127,17 @@ func TestNormalizeForm(t *testing.T) {
 	}
 }
 
-// TestPushedAt: a push's repository.pushed_at is unix seconds; elsewhere
-// it is a string, which is not read.
+// TestPushedAt: a push's repository.pushed_at is unix seconds (an RFC 3339
+// string in other events' repository); either is the push's time, and
+// what cannot be read is none.
 func TestPushedAt(t *testing.T) {
 	for _, c := range []struct {
 		pushedAt string
 		want     time.Time
 	}{
 		{`1741084210`, time.Unix(1741084210, 0).UTC()},
-		{`"2025-03-04T10:30:10Z"`, payloads.Received},
+		{`"2025-03-04T10:30:10Z"`, time.Unix(1741084210, 0).UTC()},
+		{`"last tuesday"`, payloads.Received},
 		{`null`, payloads.Received},
 		{`0`, payloads.Received},
 	} {

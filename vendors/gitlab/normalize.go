@@ -32,10 +32,13 @@ func init() {
 //   - Pipeline Hook in a final status (success, failed, canceled, skipped):
 //     ci.build; running and pending pipelines are ignored.
 //
-// The header picks the kind; without one, or for a System Hook, the body's
-// object_kind (else event_name) does. Note, Issue, Job, Deployment, Release,
-// Wiki Page and the system hooks' group, user, key and project events are
-// ignored.
+// The header picks the kind, and the body must agree: its object_kind
+// (and event_name, when it has one) is the kind the header names, else
+// the body is malformed. Without a header, or for a System Hook, the
+// body's object_kind (else event_name) picks it, and the two must agree
+// when both are there. Note, Issue, Job, Deployment, Release, Wiki Page and
+// the system hooks' group, user, key and project events are ignored. Each
+// kind's own fields must be in the body (doc.go lists them).
 func normalize(in *events.Input) ([]events.Event, string, error) {
 	var head struct {
 		ObjectKind string `json:"object_kind"`
@@ -44,8 +47,17 @@ func normalize(in *events.Input) ([]events.Event, string, error) {
 	if err := events.Decode(in.Body, &head); err != nil {
 		return nil, "", err
 	}
+	if head.ObjectKind != "" && head.EventName != "" && head.ObjectKind != head.EventName {
+		return nil, "", events.Malformed("object_kind and event_name disagree")
+	}
 	kind, known := gitlabHooks[in.Event]
-	if !known {
+	if known {
+		if head.ObjectKind != kind {
+			// A GitLab body names its own kind; a header that names
+			// another is a body sent under the wrong event.
+			return nil, "", events.Malformed("object_kind is not the event's")
+		}
+	} else {
 		if in.Event != "" && in.Event != "System Hook" {
 			return nil, "gitlab event " + events.QuoteName(in.Event) + " is not used", nil
 		}
@@ -71,6 +83,9 @@ func normalize(in *events.Input) ([]events.Event, string, error) {
 	var b gitlabBody
 	if err := events.Decode(in.Body, &b); err != nil {
 		return nil, "", err
+	}
+	if b.Project.PathWithNamespace == "" {
+		return nil, "", events.Malformed(kind + " without project")
 	}
 	return handle(in, &b)
 }
@@ -127,6 +142,9 @@ func (b *gitlabBody) actor() string {
 func gitlabPush(in *events.Input, b *gitlabBody) ([]events.Event, string, error) {
 	if b.Ref == "" {
 		return nil, "", events.Malformed("push without ref")
+	}
+	if b.After == "" {
+		return nil, "", events.Malformed("push without after")
 	}
 	if events.ZeroSHA(b.After) {
 		return nil, "push deletes " + events.QuoteName(b.Ref), nil

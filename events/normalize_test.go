@@ -186,6 +186,7 @@ var payloadWant = map[string]want{
 	"bamboo/build-failed--full.json":              ciWant(TypeBuild, "web/portal", "feature/sso-login", "d7f9a1c3e5b7d9f1a3c5e7b9d1f3a5c7e9b1d3f5", 0),
 	"bitbucket/pull-request-comment-created.json": ignored,
 	"bitbucket/pull-request-created.json":         ciWant(TypePullRequest, "acme-team/inventory", "feature/warehouse-reservations", "b3d5f7a9c1e3", 73),
+	"bitbucket/pull-request-merged.json":          ignored, // the merge arrives as a push
 	"bitbucket/repo-push--multi.json": {types: []string{TypePush, TypeTag}, repo: "acme-team/inventory", branch: "release/3.1",
 		commit: "8f0a2c4e6b8d0f2a4c6e8b0d2f4a6c8e0b2d4f6a", branches: []string{"release/3.1", "refs/tags/v3.1.2"}},
 	"bitbucket/repo-push.json":                ciWant(TypePush, "acme-team/inventory", "main", "e91f3a0c5b7d2e4f6a8c0b1d3e5f7a9c1b3d5e7f", 0),

@@ -26,6 +26,11 @@ func init() {
 // diagnostics:ping. Comments, approvals, reviews, merges, declines, forks,
 // issues, commit statuses and repository edits are ignored: they bring no
 // new code (a merge arrives as a push).
+//
+// X-Event-Key is outside the signature, so a key normalize acts on must
+// fit the body, else the body is malformed: a Data Center body's eventKey
+// is the key, and any body naming an eventKey names the header's; each
+// key's own fields are there (doc.go lists them).
 func normalize(in *events.Input) ([]events.Event, string, error) {
 	key := in.Event
 	if key == "" {
@@ -55,9 +60,41 @@ func normalize(in *events.Input) ([]events.Event, string, error) {
 	case "pr:opened", "pr:from_ref_updated", "pr:modified":
 		return bitbucketDCPR(in)
 	case "diagnostics:ping":
-		return []events.Event{in.CIEvent(events.TypePing, "", time.Time{}, events.CI{})}, "", nil
+		return bitbucketDCPing(in)
 	}
 	return nil, "bitbucket event " + events.QuoteName(key) + " is not used", nil
+}
+
+// keyAgrees checks the eventKey a body names against the event it was
+// sent as: a body naming another is one sent under the wrong key, and a
+// Data Center event's body (dc) always names its own.
+func keyAgrees(in *events.Input, eventKey string, dc bool) error {
+	switch {
+	case eventKey != "" && eventKey != in.Event:
+		return events.Malformed("eventKey is not the event's")
+	case dc && eventKey == "":
+		return events.Malformed("data center event without eventKey")
+	}
+	return nil
+}
+
+// bitbucketDCPing is Data Center's "test connection": a body of
+// {"test": true} and nothing else hookgate reads.
+func bitbucketDCPing(in *events.Input) ([]events.Event, string, error) {
+	var b struct {
+		EventKey string `json:"eventKey"`
+		Test     bool   `json:"test"`
+	}
+	if err := events.Decode(in.Body, &b); err != nil {
+		return nil, "", err
+	}
+	if err := keyAgrees(in, b.EventKey, false); err != nil {
+		return nil, "", err
+	}
+	if !b.Test {
+		return nil, "", events.Malformed("ping without test")
+	}
+	return []events.Event{in.CIEvent(events.TypePing, "", time.Time{}, events.CI{})}, "", nil
 }
 
 type bitbucketCloudRepo struct {
@@ -91,9 +128,10 @@ type bitbucketCloudRef struct {
 
 func bitbucketCloudPush(in *events.Input) ([]events.Event, string, error) {
 	var b struct {
+		EventKey   string              `json:"eventKey"`
 		Actor      bitbucketCloudActor `json:"actor"`
 		Repository bitbucketCloudRepo  `json:"repository"`
-		Push       struct {
+		Push       *struct {
 			Changes []struct {
 				New *bitbucketCloudRef `json:"new"`
 			} `json:"changes"`
@@ -101,6 +139,15 @@ func bitbucketCloudPush(in *events.Input) ([]events.Event, string, error) {
 	}
 	if err := events.Decode(in.Body, &b); err != nil {
 		return nil, "", err
+	}
+	if err := keyAgrees(in, b.EventKey, false); err != nil {
+		return nil, "", err
+	}
+	switch {
+	case b.Push == nil || b.Push.Changes == nil:
+		return nil, "", events.Malformed("push without push.changes")
+	case b.Repository.FullName == "":
+		return nil, "", events.Malformed("push without repository")
 	}
 	if len(b.Push.Changes) > events.MaxRefChanges {
 		return nil, "", events.Malformed("too many ref changes")
@@ -134,12 +181,24 @@ func bitbucketCloudPush(in *events.Input) ([]events.Event, string, error) {
 	return evs, "", nil
 }
 
+// bitbucketClosed are the pull request states after which Cloud sends no
+// pullrequest:created or pullrequest:updated: a body in one of them is a
+// fulfilled or rejected delivery sent under another key.
+var bitbucketClosed = map[string]bool{"MERGED": true, "DECLINED": true, "SUPERSEDED": true}
+
 func bitbucketCloudPR(in *events.Input) ([]events.Event, string, error) {
 	var b struct {
-		Actor       bitbucketCloudActor `json:"actor"`
-		Repository  bitbucketCloudRepo  `json:"repository"`
-		PullRequest *struct {
+		EventKey   string              `json:"eventKey"`
+		Actor      bitbucketCloudActor `json:"actor"`
+		Repository bitbucketCloudRepo  `json:"repository"`
+		// A comment's, an approval's or a change request's body is the
+		// pull request's with one of these beside it.
+		Comment        *struct{} `json:"comment"`
+		Approval       *struct{} `json:"approval"`
+		ChangesRequest *struct{} `json:"changes_request"`
+		PullRequest    *struct {
 			ID        int    `json:"id"`
+			State     string `json:"state"`
 			UpdatedOn string `json:"updated_on"`
 			Source    struct {
 				Branch struct {
@@ -159,9 +218,19 @@ func bitbucketCloudPR(in *events.Input) ([]events.Event, string, error) {
 	if err := events.Decode(in.Body, &b); err != nil {
 		return nil, "", err
 	}
+	if err := keyAgrees(in, b.EventKey, false); err != nil {
+		return nil, "", err
+	}
 	pr := b.PullRequest
-	if pr == nil || pr.ID <= 0 {
+	switch {
+	case pr == nil || pr.ID <= 0:
 		return nil, "", events.Malformed("pull request without id")
+	case b.Repository.FullName == "":
+		return nil, "", events.Malformed("pull request without repository")
+	case b.Comment != nil || b.Approval != nil || b.ChangesRequest != nil:
+		return nil, "", events.Malformed("pull request body of a comment, approval or change request")
+	case bitbucketClosed[pr.State]:
+		return nil, "", events.Malformed("pull request body of a closed pull request")
 	}
 	return []events.Event{in.CIEvent(events.TypePullRequest, pr.Source.Branch.Name, events.ParseTime(pr.UpdatedOn), events.CI{
 		Repository:  b.Repository.FullName,
@@ -201,6 +270,7 @@ func (a bitbucketDCActor) name() string {
 
 func bitbucketDCPush(in *events.Input) ([]events.Event, string, error) {
 	var b struct {
+		EventKey   string           `json:"eventKey"`
 		Date       string           `json:"date"`
 		Actor      bitbucketDCActor `json:"actor"`
 		Repository bitbucketDCRepo  `json:"repository"`
@@ -217,6 +287,15 @@ func bitbucketDCPush(in *events.Input) ([]events.Event, string, error) {
 	}
 	if err := events.Decode(in.Body, &b); err != nil {
 		return nil, "", err
+	}
+	if err := keyAgrees(in, b.EventKey, true); err != nil {
+		return nil, "", err
+	}
+	switch {
+	case b.Repository.Slug == "":
+		return nil, "", events.Malformed("refs_changed without repository")
+	case b.Changes == nil:
+		return nil, "", events.Malformed("refs_changed without changes")
 	}
 	if len(b.Changes) > events.MaxRefChanges {
 		return nil, "", events.Malformed("too many ref changes")
@@ -264,6 +343,7 @@ func bitbucketDCPR(in *events.Input) ([]events.Event, string, error) {
 		Repository   bitbucketDCRepo `json:"repository"`
 	}
 	var b struct {
+		EventKey    string           `json:"eventKey"`
 		Date        string           `json:"date"`
 		Actor       bitbucketDCActor `json:"actor"`
 		PullRequest *struct {
@@ -280,9 +360,15 @@ func bitbucketDCPR(in *events.Input) ([]events.Event, string, error) {
 	if err := events.Decode(in.Body, &b); err != nil {
 		return nil, "", err
 	}
+	if err := keyAgrees(in, b.EventKey, true); err != nil {
+		return nil, "", err
+	}
 	pr := b.PullRequest
-	if pr == nil || pr.ID <= 0 {
+	switch {
+	case pr == nil || pr.ID <= 0:
 		return nil, "", events.Malformed("pull request without id")
+	case pr.ToRef.Repository.Slug == "":
+		return nil, "", events.Malformed("pull request without toRef repository")
 	}
 	url := ""
 	if len(pr.Links.Self) > 0 {

@@ -149,6 +149,9 @@ func bitbucketCloudPush(in *events.Input) ([]events.Event, string, error) {
 	case b.Repository.FullName == "":
 		return nil, "", events.Malformed("push without repository")
 	}
+	// No event time: a Cloud push carries none of its own, only its
+	// commits' dates, which a push of an old commit has far back.
+	in.AddTarget(b.Repository.FullName)
 	if len(b.Push.Changes) > events.MaxRefChanges {
 		return nil, "", events.Malformed("too many ref changes")
 	}
@@ -197,9 +200,9 @@ func bitbucketCloudPR(in *events.Input) ([]events.Event, string, error) {
 		Approval       *struct{} `json:"approval"`
 		ChangesRequest *struct{} `json:"changes_request"`
 		PullRequest    *struct {
-			ID        int    `json:"id"`
-			State     string `json:"state"`
-			UpdatedOn string `json:"updated_on"`
+			ID        int             `json:"id"`
+			State     string          `json:"state"`
+			UpdatedOn events.FlexTime `json:"updated_on"`
 			Source    struct {
 				Branch struct {
 					Name string `json:"name"`
@@ -232,7 +235,9 @@ func bitbucketCloudPR(in *events.Input) ([]events.Event, string, error) {
 	case bitbucketClosed[pr.State]:
 		return nil, "", events.Malformed("pull request body of a closed pull request")
 	}
-	return []events.Event{in.CIEvent(events.TypePullRequest, pr.Source.Branch.Name, events.ParseTime(pr.UpdatedOn), events.CI{
+	in.SetEventTime(pr.UpdatedOn.Time())
+	in.AddTarget(b.Repository.FullName)
+	return []events.Event{in.CIEvent(events.TypePullRequest, pr.Source.Branch.Name, pr.UpdatedOn.Time(), events.CI{
 		Repository:  b.Repository.FullName,
 		Branch:      events.BranchOf(pr.Source.Branch.Name),
 		Commit:      pr.Source.Commit.Hash,
@@ -256,6 +261,15 @@ func (r bitbucketDCRepo) name() string {
 	return r.Project.Key + "/" + r.Slug
 }
 
+// target is the repository's name as an integration's target spells it,
+// PROJECT/slug; "" without a project key.
+func (r bitbucketDCRepo) target() string {
+	if r.Project.Key == "" {
+		return ""
+	}
+	return r.name()
+}
+
 type bitbucketDCActor struct {
 	Name        string `json:"name"`
 	DisplayName string `json:"displayName"`
@@ -271,7 +285,7 @@ func (a bitbucketDCActor) name() string {
 func bitbucketDCPush(in *events.Input) ([]events.Event, string, error) {
 	var b struct {
 		EventKey   string           `json:"eventKey"`
-		Date       string           `json:"date"`
+		Date       events.FlexTime  `json:"date"`
 		Actor      bitbucketDCActor `json:"actor"`
 		Repository bitbucketDCRepo  `json:"repository"`
 		Changes    []struct {
@@ -297,10 +311,12 @@ func bitbucketDCPush(in *events.Input) ([]events.Event, string, error) {
 	case b.Changes == nil:
 		return nil, "", events.Malformed("refs_changed without changes")
 	}
+	in.SetEventTime(b.Date.Time())
+	in.AddTarget(b.Repository.target())
 	if len(b.Changes) > events.MaxRefChanges {
 		return nil, "", events.Malformed("too many ref changes")
 	}
-	at := events.ParseTime(b.Date)
+	at := b.Date.Time()
 	var evs []events.Event
 	for _, c := range b.Changes {
 		if c.Type == "DELETE" || events.ZeroSHA(c.ToHash) {
@@ -344,7 +360,7 @@ func bitbucketDCPR(in *events.Input) ([]events.Event, string, error) {
 	}
 	var b struct {
 		EventKey    string           `json:"eventKey"`
-		Date        string           `json:"date"`
+		Date        events.FlexTime  `json:"date"`
 		Actor       bitbucketDCActor `json:"actor"`
 		PullRequest *struct {
 			ID      int   `json:"id"`
@@ -370,6 +386,8 @@ func bitbucketDCPR(in *events.Input) ([]events.Event, string, error) {
 	case pr.ToRef.Repository.Slug == "":
 		return nil, "", events.Malformed("pull request without toRef repository")
 	}
+	in.SetEventTime(b.Date.Time())
+	in.AddTarget(pr.ToRef.Repository.target())
 	url := ""
 	if len(pr.Links.Self) > 0 {
 		url = pr.Links.Self[0].Href
@@ -378,7 +396,7 @@ func bitbucketDCPR(in *events.Input) ([]events.Event, string, error) {
 	if branch == "" {
 		branch = events.BranchOf(pr.FromRef.ID)
 	}
-	return []events.Event{in.CIEvent(events.TypePullRequest, "pr/"+strconv.Itoa(pr.ID), events.ParseTime(b.Date), events.CI{
+	return []events.Event{in.CIEvent(events.TypePullRequest, "pr/"+strconv.Itoa(pr.ID), b.Date.Time(), events.CI{
 		Repository:  pr.ToRef.Repository.name(),
 		Branch:      strings.TrimPrefix(branch, "refs/heads/"),
 		Commit:      pr.FromRef.LatestCommit,

@@ -79,7 +79,7 @@ func githubPush(in *events.Input) ([]events.Event, string, error) {
 		Compare    string `json:"compare"`
 		Repository struct {
 			FullName string          `json:"full_name"`
-			PushedAt events.FlexTime `json:"pushed_at"` // unix seconds in push payloads
+			PushedAt events.FlexTime `json:"pushed_at"` // unix seconds in push payloads, RFC 3339 elsewhere
 		} `json:"repository"`
 		Sender githubUser `json:"sender"`
 		Pusher struct {

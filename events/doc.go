@@ -14,8 +14,8 @@
 // Decode, Malformed), the event builders of an Input (CIEvent,
 // StatusEvent, CommentEvent, VersionSuffix), and the readers of refs,
 // repositories, times and loosely typed fields (BranchOf, RefKind,
-// ZeroSHA, RepoFromURL, ParseTime, MillisTime, FlexString, FlexInt,
-// QuoteName).
+// ZeroSHA, RepoFromURL, ParseTime, MillisTime, UnixTime, FlexTime,
+// FlexString, FlexInt, QuoteName).
 //
 // It is pure: bytes and headers in, values out, no I/O, no clock. It only
 // ever sees bodies that have already been verified, and still treats them

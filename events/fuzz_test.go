@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	. "github.com/hookgate/caddy-hookgate/events"
@@ -93,18 +94,27 @@ func fuzzNormalize(t *testing.T, vendors []integrations.Vendor, idx uint8, event
 	}
 	d := Delivery{Vendor: v, Integration: "fz", Header: h, Body: body, Identity: id,
 		DeliveryKey: DeliveryKey("fz", id.Delivery, body), Signature: "valid", Via: "webhook", ReceivedAt: testReceived}
-	evs, ign, reason, err := Normalize(d)
+	n, err := NormalizeDelivery(d)
+	evs, ign, reason := n.Events, n.Ignored, n.Reason
 	if err != nil {
 		if !errors.Is(err, ErrMalformed) {
 			t.Fatalf("error %v is not ErrMalformed", err)
 		}
-		if len(evs) != 0 || ign {
-			t.Fatal("events or ignored with an error")
+		if len(evs) != 0 || ign || !n.Facts.EventTime.IsZero() || n.Facts.Targets != nil {
+			t.Fatal("events, ignored or facts with an error")
 		}
 		return
 	}
 	if ign != (len(evs) == 0) || (ign && reason == "") {
 		t.Fatalf("ignored=%v reason=%q events=%d", ign, reason, len(evs))
+	}
+	if at := n.Facts.EventTime; !at.IsZero() && at.Location() != time.UTC {
+		t.Fatalf("event time %v not in UTC", at)
+	}
+	for _, s := range n.Facts.Targets {
+		if s == "" || len(s) > MaxFieldLen || !utf8.ValidString(s) {
+			t.Fatalf("empty, unbounded or invalid target (%d bytes)", len(s))
+		}
 	}
 	for _, e := range evs {
 		if e.ID == "" || e.Type == "" || e.OccurredAt.IsZero() {

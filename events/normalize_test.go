@@ -186,6 +186,7 @@ var payloadWant = map[string]want{
 	"bamboo/build-failed--full.json":              ciWant(TypeBuild, "web/portal", "feature/sso-login", "d7f9a1c3e5b7d9f1a3c5e7b9d1f3a5c7e9b1d3f5", 0),
 	"bitbucket/pull-request-comment-created.json": ignored,
 	"bitbucket/pull-request-created.json":         ciWant(TypePullRequest, "acme-team/inventory", "feature/warehouse-reservations", "b3d5f7a9c1e3", 73),
+	"bitbucket/pull-request-merged.json":          ignored, // the merge arrives as a push
 	"bitbucket/repo-push--multi.json": {types: []string{TypePush, TypeTag}, repo: "acme-team/inventory", branch: "release/3.1",
 		commit: "8f0a2c4e6b8d0f2a4c6e8b0d2f4a6c8e0b2d4f6a", branches: []string{"release/3.1", "refs/tags/v3.1.2"}},
 	"bitbucket/repo-push.json":                ciWant(TypePush, "acme-team/inventory", "main", "e91f3a0c5b7d2e4f6a8c0b1d3e5f7a9c1b3d5e7f", 0),
@@ -338,7 +339,7 @@ func checkEvents(t *testing.T, d Delivery, evs []Event, w want) {
 // ErrMalformed, never a panic and never another error.
 func TestNormalizeMalformed(t *testing.T) {
 	deep := strings.Repeat("[", MaxDepth+1) + strings.Repeat("]", MaxDepth+1)
-	okDeep := `{"ref":"refs/heads/main","after":"abc","x":` + strings.Repeat("[", MaxDepth-1) + strings.Repeat("]", MaxDepth-1) + `}`
+	okDeep := `{"ref":"refs/heads/main","after":"abc","repository":{"full_name":"a/b"},"x":` + strings.Repeat("[", MaxDepth-1) + strings.Repeat("]", MaxDepth-1) + `}`
 	cases := []struct {
 		name   string
 		vendor string
@@ -351,7 +352,7 @@ func TestNormalizeMalformed(t *testing.T) {
 		{"invalid utf8", "github", "push", "{\"ref\":\"refs/heads/\xff\"}", false},
 		{"too deep", "github", "push", deep, false},
 		{"depth at the bound", "github", "push", okDeep, true},
-		{"brackets in strings do not count", "github", "push", `{"ref":"refs/heads/main","after":"a","m":"` + strings.Repeat("[", 200) + `"}`, true},
+		{"brackets in strings do not count", "github", "push", `{"ref":"refs/heads/main","after":"a","repository":{"full_name":"a/b"},"m":"` + strings.Repeat("[", 200) + `"}`, true},
 		{"array top level", "gitlab", "Push Hook", `[1,2]`, false},
 		{"wrong type", "github", "pull_request", `{"action":"opened","number":"twelve"}`, false},
 		{"wrong nested type", "bitbucket", "repo:push", `{"push":{"changes":{"new":1}}}`, false},

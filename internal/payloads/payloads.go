@@ -19,6 +19,7 @@ import (
 
 	"github.com/hookgate/caddy-hookgate/events"
 	"github.com/hookgate/caddy-hookgate/integrations"
+	"github.com/hookgate/caddy-hookgate/vendorapi"
 )
 
 // VendorOf is the vendor whose payloads folder holds, derived from the
@@ -200,19 +201,9 @@ func Inline(v integrations.Vendor, h http.Header, event string, body []byte) eve
 // with the delivery Delivery builds for it: what a test of one vendor's
 // package (vendors/<name>, two levels down) needs.
 func Load(rel string) ([]byte, events.Delivery, error) {
-	dir, err := os.Getwd()
+	dir, err := moduleRoot()
 	if err != nil {
-		return nil, events.Delivery{}, fmt.Errorf("payloads: %w", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return nil, events.Delivery{}, errors.New("payloads: no go.mod above the working directory")
-		}
-		dir = parent
+		return nil, events.Delivery{}, err
 	}
 	body, err := os.ReadFile(filepath.Join(dir, "testdata", "payloads", filepath.FromSlash(rel)))
 	if err != nil {
@@ -220,6 +211,130 @@ func Load(rel string) ([]byte, events.Delivery, error) {
 	}
 	d, err := Delivery(rel, body)
 	return body, d, err
+}
+
+// moduleRoot is the directory of the go.mod at or above the working
+// directory.
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("payloads: %w", err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("payloads: no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// Sample is one payload file of a vendor folder, with the delivery
+// Delivery builds for it.
+type Sample struct {
+	// Rel is the file's slash path under its root, folder/name.
+	Rel string
+	// Corpus says the file is from $HOOKGATE_CORPUS, not testdata/payloads.
+	Corpus bool
+	// Body is the file's bytes.
+	Body []byte
+	// Delivery is what Delivery(Rel, Body) builds.
+	Delivery events.Delivery
+}
+
+// Name is the sample's file as a test names it: Rel, prefixed with
+// `corpus:` for a corpus file.
+func (s Sample) Name() string {
+	if s.Corpus {
+		return "corpus:" + s.Rel
+	}
+	return s.Rel
+}
+
+// Samples reads every payload file of the given folders (`github`,
+// `bitbucket-server`) from the module's testdata/payloads, found from the
+// working directory up, and, when HOOKGATE_CORPUS is set, from the corpus
+// too (a relative value is resolved against the module root): what a
+// vendor package's test runs over every real body of its vendor. A
+// folder the corpus lacks adds nothing; an unreadable corpus is an error.
+func Samples(folders ...string) ([]Sample, error) {
+	root, err := moduleRoot()
+	if err != nil {
+		return nil, err
+	}
+	roots := []struct {
+		dir    string
+		corpus bool
+	}{{filepath.Join(root, "testdata", "payloads"), false}}
+	if env := os.Getenv("HOOKGATE_CORPUS"); env != "" {
+		if !filepath.IsAbs(env) {
+			env = filepath.Join(root, env)
+		}
+		if fi, err := os.Stat(env); err != nil || !fi.IsDir() {
+			return nil, fmt.Errorf("payloads: HOOKGATE_CORPUS=%q is no directory", env)
+		}
+		roots = append(roots, struct {
+			dir    string
+			corpus bool
+		}{env, true})
+	}
+	var out []Sample
+	for _, r := range roots {
+		for _, folder := range folders {
+			des, err := os.ReadDir(filepath.Join(r.dir, folder))
+			if errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			if err != nil {
+				return nil, fmt.Errorf("payloads: %w", err)
+			}
+			for _, de := range des {
+				if de.IsDir() {
+					continue
+				}
+				rel := folder + "/" + de.Name()
+				body, err := os.ReadFile(filepath.Join(r.dir, folder, de.Name()))
+				if err != nil {
+					return nil, fmt.Errorf("payloads: %w", err)
+				}
+				d, err := Delivery(rel, body)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, Sample{Rel: rel, Corpus: r.corpus, Body: body, Delivery: d})
+			}
+		}
+	}
+	return out, nil
+}
+
+// FromSample is the verified delivery of vendor v's send-test sample as
+// `caddy hookgate send-test` would post it, with delivery id 1 in place
+// of the placeholder (Inline builds it).
+func FromSample(v integrations.Vendor, s vendorapi.Sample) events.Delivery {
+	h := http.Header{}
+	for k, val := range s.Headers {
+		h.Set(k, strings.ReplaceAll(val, vendorapi.DeliveryPlaceholder, "1"))
+	}
+	return Inline(v, h, "", []byte(strings.ReplaceAll(s.Body, vendorapi.DeliveryPlaceholder, "1")))
+}
+
+// Relabel is d as it would arrive with header name set to value (the
+// event header sent with a captured body, say): the header is a copy,
+// the identity what events.Identify reads from it with the vendor's
+// default scheme, the body and everything else d's.
+func Relabel(d events.Delivery, name, value string) events.Delivery {
+	h := d.Header.Clone()
+	if h == nil {
+		h = http.Header{}
+	}
+	h.Set(name, value)
+	d.Header = h
+	d.Identity = events.Identify(d.Vendor, d.Vendor.DefaultScheme(), h, d.Body)
+	return d
 }
 
 // githubEventFromName: pull-request.json → pull_request; a few corpus names

@@ -1,8 +1,10 @@
 package azuredevops
 
 import (
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/hookgate/caddy-hookgate/events"
 )
@@ -21,6 +23,11 @@ func init() {
 // abandoned pull requests, and every other event type are ignored (a
 // merge arrives as a push). The event name comes from the body's
 // eventType.
+//
+// Each event read states its facts (doc.go has the table): the time is
+// the notification's createdDate, and the targets are the project's id
+// (resourceContainers.project.id and the resource's repository or build
+// project id) and name, each once.
 func normalize(in *events.Input) ([]events.Event, string, error) {
 	switch in.Event {
 	case "git.push":
@@ -48,12 +55,44 @@ func (i *azureIdentity) name() string {
 	return i.DisplayName
 }
 
+// azureProject is a project as service hooks name it: by id, and in the
+// resource also by name.
+type azureProject struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// azureEnvelope is what every service hook notification carries around
+// its resource: when it was created and which project it is about.
+type azureEnvelope struct {
+	CreatedDate        events.FlexTime `json:"createdDate"`
+	ResourceContainers struct {
+		Project azureProject `json:"project"`
+	} `json:"resourceContainers"`
+}
+
+// stateFacts records the notification's createdDate (else fallback, the
+// resource's own time) and the names of the project it is about: the
+// container's id and the resource's project id and name, each once.
+func (e *azureEnvelope) stateFacts(in *events.Input, fallback time.Time, p *azureProject) {
+	at := e.CreatedDate.Time()
+	if at.IsZero() {
+		at = fallback
+	}
+	in.SetEventTime(at)
+	var names []string
+	for _, n := range []string{e.ResourceContainers.Project.ID, p.ID, p.Name} {
+		if n != "" && !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	in.AddTarget(names...)
+}
+
 type azureRepo struct {
-	Name    string `json:"name"`
-	Project struct {
-		Name string `json:"name"`
-	} `json:"project"`
-	RemoteURL string `json:"remoteUrl"`
+	Name      string       `json:"name"`
+	Project   azureProject `json:"project"`
+	RemoteURL string       `json:"remoteUrl"`
 }
 
 func (r azureRepo) fullName() string {
@@ -65,15 +104,15 @@ func (r azureRepo) fullName() string {
 
 func azurePush(in *events.Input) ([]events.Event, string, error) {
 	var b struct {
-		CreatedDate string `json:"createdDate"`
-		Resource    struct {
+		azureEnvelope
+		Resource struct {
 			RefUpdates []struct {
 				Name        string `json:"name"`
 				NewObjectID string `json:"newObjectId"`
 			} `json:"refUpdates"`
-			Repository azureRepo      `json:"repository"`
-			PushedBy   *azureIdentity `json:"pushedBy"`
-			Date       string         `json:"date"`
+			Repository azureRepo       `json:"repository"`
+			PushedBy   *azureIdentity  `json:"pushedBy"`
+			Date       events.FlexTime `json:"date"`
 		} `json:"resource"`
 	}
 	if err := events.Decode(in.Body, &b); err != nil {
@@ -83,9 +122,10 @@ func azurePush(in *events.Input) ([]events.Event, string, error) {
 	if len(r.RefUpdates) > events.MaxRefChanges {
 		return nil, "", events.Malformed("too many ref changes")
 	}
-	at := events.ParseTime(r.Date)
+	b.stateFacts(in, r.Date.Time(), &r.Repository.Project)
+	at := r.Date.Time()
 	if at.IsZero() {
-		at = events.ParseTime(b.CreatedDate)
+		at = b.CreatedDate.Time()
 	}
 	var evs []events.Event
 	for _, u := range r.RefUpdates {
@@ -112,8 +152,8 @@ func azurePush(in *events.Input) ([]events.Event, string, error) {
 
 func azurePR(in *events.Input) ([]events.Event, string, error) {
 	var b struct {
-		CreatedDate string `json:"createdDate"`
-		Resource    struct {
+		azureEnvelope
+		Resource struct {
 			Repository            azureRepo      `json:"repository"`
 			PullRequestID         int            `json:"pullRequestId"`
 			Status                string         `json:"status"`
@@ -128,6 +168,7 @@ func azurePR(in *events.Input) ([]events.Event, string, error) {
 		return nil, "", err
 	}
 	r := &b.Resource
+	b.stateFacts(in, time.Time{}, &r.Repository.Project)
 	if r.Status != "" && r.Status != "active" {
 		return nil, "pull request is " + events.QuoteName(r.Status), nil
 	}
@@ -138,7 +179,7 @@ func azurePR(in *events.Input) ([]events.Event, string, error) {
 	if r.Repository.RemoteURL != "" {
 		url = strings.TrimSuffix(r.Repository.RemoteURL, "/") + "/pullrequest/" + strconv.Itoa(r.PullRequestID)
 	}
-	return []events.Event{in.CIEvent(events.TypePullRequest, r.SourceRefName, events.ParseTime(b.CreatedDate), events.CI{
+	return []events.Event{in.CIEvent(events.TypePullRequest, r.SourceRefName, b.CreatedDate.Time(), events.CI{
 		Repository:  r.Repository.fullName(),
 		Branch:      events.BranchOf(r.SourceRefName),
 		Commit:      r.LastMergeSourceCommit.CommitID,
@@ -150,23 +191,22 @@ func azurePR(in *events.Input) ([]events.Event, string, error) {
 
 func azureBuild(in *events.Input) ([]events.Event, string, error) {
 	var b struct {
+		azureEnvelope
 		Resource struct {
-			SourceBranch     string         `json:"sourceBranch"`
-			SourceVersion    string         `json:"sourceVersion"`
-			SourceGetVersion string         `json:"sourceGetVersion"` // LG:<ref>:<sha> (XAML builds)
-			FinishTime       string         `json:"finishTime"`
-			RequestedFor     *azureIdentity `json:"requestedFor"`
-			LastChangedBy    *azureIdentity `json:"lastChangedBy"`
+			SourceBranch     string          `json:"sourceBranch"`
+			SourceVersion    string          `json:"sourceVersion"`
+			SourceGetVersion string          `json:"sourceGetVersion"` // LG:<ref>:<sha> (XAML builds)
+			FinishTime       events.FlexTime `json:"finishTime"`
+			RequestedFor     *azureIdentity  `json:"requestedFor"`
+			LastChangedBy    *azureIdentity  `json:"lastChangedBy"`
 			Requests         []struct {
 				RequestedFor *azureIdentity `json:"requestedFor"`
 			} `json:"requests"`
 			Repository *struct {
 				Name string `json:"name"`
 			} `json:"repository"`
-			Project *struct {
-				Name string `json:"name"`
-			} `json:"project"`
-			Links struct {
+			Project *azureProject `json:"project"`
+			Links   struct {
 				Web struct {
 					Href string `json:"href"`
 				} `json:"web"`
@@ -177,6 +217,11 @@ func azureBuild(in *events.Input) ([]events.Event, string, error) {
 		return nil, "", err
 	}
 	r := &b.Resource
+	project := r.Project
+	if project == nil {
+		project = &azureProject{}
+	}
+	b.stateFacts(in, r.FinishTime.Time(), project)
 	ref, commit := r.SourceBranch, r.SourceVersion
 	if ref == "" && strings.HasPrefix(r.SourceGetVersion, "LG:") {
 		rest := strings.TrimPrefix(r.SourceGetVersion, "LG:")
@@ -202,7 +247,7 @@ func azureBuild(in *events.Input) ([]events.Event, string, error) {
 	if typ, br := events.RefKind(ref); typ != "" {
 		branch = br
 	}
-	return []events.Event{in.CIEvent(events.TypeBuild, ref, events.ParseTime(r.FinishTime), events.CI{
+	return []events.Event{in.CIEvent(events.TypeBuild, ref, r.FinishTime.Time(), events.CI{
 		Repository: repo,
 		Branch:     branch,
 		Commit:     commit,

@@ -37,7 +37,7 @@ func normalize(in *events.Input) ([]events.Event, string, error) {
 		BranchName      string            `json:"branchName"`
 		Revision        string            `json:"revision"`
 		BuildResultsURL string            `json:"buildResultsUrl"`
-		FinishedAt      string            `json:"finishedAt"`
+		FinishedAt      events.FlexTime   `json:"finishedAt"`
 		TriggeredBy     string            `json:"triggeredBy"`
 	}
 	if err := events.Decode(in.Body, &b); err != nil {
@@ -46,11 +46,13 @@ func normalize(in *events.Input) ([]events.Event, string, error) {
 	if b.PlanKey == "" && b.BuildResultKey == "" && b.RepositoryURL == "" {
 		return nil, "", events.Malformed("bamboo template without planKey, buildResultKey or repositoryUrl")
 	}
-	for _, f := range []*string{&b.PlanKey, &b.BuildResultKey, &b.BuildState, &b.RepositoryURL, &b.BranchName, &b.Revision, &b.BuildResultsURL, &b.FinishedAt, &b.TriggeredBy} {
+	for _, f := range []*string{&b.PlanKey, &b.BuildResultKey, &b.BuildState, &b.RepositoryURL, &b.BranchName, &b.Revision, &b.BuildResultsURL, &b.TriggeredBy} {
 		*f = resolved(*f)
 	}
+	// An unsubstituted ${bamboo.date.finished} reads as no time.
+	in.SetEventTime(b.FinishedAt.Time())
 	branch := events.BranchOf(strings.TrimSpace(b.BranchName))
-	return []events.Event{in.CIEvent(events.TypeBuild, branch, events.ParseTime(b.FinishedAt), events.CI{
+	return []events.Event{in.CIEvent(events.TypeBuild, branch, b.FinishedAt.Time(), events.CI{
 		Repository: events.RepoFromURL(b.RepositoryURL),
 		Branch:     branch,
 		Commit:     b.Revision,

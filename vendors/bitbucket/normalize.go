@@ -26,6 +26,11 @@ func init() {
 // diagnostics:ping. Comments, approvals, reviews, merges, declines, forks,
 // issues, commit statuses and repository edits are ignored: they bring no
 // new code (a merge arrives as a push).
+//
+// X-Event-Key is outside the signature, so a key normalize acts on must
+// fit the body, else the body is malformed: a Data Center body's eventKey
+// is the key, and any body naming an eventKey names the header's; each
+// key's own fields are there (doc.go lists them).
 func normalize(in *events.Input) ([]events.Event, string, error) {
 	key := in.Event
 	if key == "" {
@@ -55,9 +60,41 @@ func normalize(in *events.Input) ([]events.Event, string, error) {
 	case "pr:opened", "pr:from_ref_updated", "pr:modified":
 		return bitbucketDCPR(in)
 	case "diagnostics:ping":
-		return []events.Event{in.CIEvent(events.TypePing, "", time.Time{}, events.CI{})}, "", nil
+		return bitbucketDCPing(in)
 	}
 	return nil, "bitbucket event " + events.QuoteName(key) + " is not used", nil
+}
+
+// keyAgrees checks the eventKey a body names against the event it was
+// sent as: a body naming another is one sent under the wrong key, and a
+// Data Center event's body (dc) always names its own.
+func keyAgrees(in *events.Input, eventKey string, dc bool) error {
+	switch {
+	case eventKey != "" && eventKey != in.Event:
+		return events.Malformed("eventKey is not the event's")
+	case dc && eventKey == "":
+		return events.Malformed("data center event without eventKey")
+	}
+	return nil
+}
+
+// bitbucketDCPing is Data Center's "test connection": a body of
+// {"test": true} and nothing else hookgate reads.
+func bitbucketDCPing(in *events.Input) ([]events.Event, string, error) {
+	var b struct {
+		EventKey string `json:"eventKey"`
+		Test     bool   `json:"test"`
+	}
+	if err := events.Decode(in.Body, &b); err != nil {
+		return nil, "", err
+	}
+	if err := keyAgrees(in, b.EventKey, false); err != nil {
+		return nil, "", err
+	}
+	if !b.Test {
+		return nil, "", events.Malformed("ping without test")
+	}
+	return []events.Event{in.CIEvent(events.TypePing, "", time.Time{}, events.CI{})}, "", nil
 }
 
 type bitbucketCloudRepo struct {
@@ -91,9 +128,10 @@ type bitbucketCloudRef struct {
 
 func bitbucketCloudPush(in *events.Input) ([]events.Event, string, error) {
 	var b struct {
+		EventKey   string              `json:"eventKey"`
 		Actor      bitbucketCloudActor `json:"actor"`
 		Repository bitbucketCloudRepo  `json:"repository"`
-		Push       struct {
+		Push       *struct {
 			Changes []struct {
 				New *bitbucketCloudRef `json:"new"`
 			} `json:"changes"`
@@ -102,6 +140,18 @@ func bitbucketCloudPush(in *events.Input) ([]events.Event, string, error) {
 	if err := events.Decode(in.Body, &b); err != nil {
 		return nil, "", err
 	}
+	if err := keyAgrees(in, b.EventKey, false); err != nil {
+		return nil, "", err
+	}
+	switch {
+	case b.Push == nil || b.Push.Changes == nil:
+		return nil, "", events.Malformed("push without push.changes")
+	case b.Repository.FullName == "":
+		return nil, "", events.Malformed("push without repository")
+	}
+	// No event time: a Cloud push carries none of its own, only its
+	// commits' dates, which a push of an old commit has far back.
+	in.AddTarget(b.Repository.FullName)
 	if len(b.Push.Changes) > events.MaxRefChanges {
 		return nil, "", events.Malformed("too many ref changes")
 	}
@@ -134,13 +184,25 @@ func bitbucketCloudPush(in *events.Input) ([]events.Event, string, error) {
 	return evs, "", nil
 }
 
+// bitbucketClosed are the pull request states after which Cloud sends no
+// pullrequest:created or pullrequest:updated: a body in one of them is a
+// fulfilled or rejected delivery sent under another key.
+var bitbucketClosed = map[string]bool{"MERGED": true, "DECLINED": true, "SUPERSEDED": true}
+
 func bitbucketCloudPR(in *events.Input) ([]events.Event, string, error) {
 	var b struct {
-		Actor       bitbucketCloudActor `json:"actor"`
-		Repository  bitbucketCloudRepo  `json:"repository"`
-		PullRequest *struct {
-			ID        int    `json:"id"`
-			UpdatedOn string `json:"updated_on"`
+		EventKey   string              `json:"eventKey"`
+		Actor      bitbucketCloudActor `json:"actor"`
+		Repository bitbucketCloudRepo  `json:"repository"`
+		// A comment's, an approval's or a change request's body is the
+		// pull request's with one of these beside it.
+		Comment        *struct{} `json:"comment"`
+		Approval       *struct{} `json:"approval"`
+		ChangesRequest *struct{} `json:"changes_request"`
+		PullRequest    *struct {
+			ID        int             `json:"id"`
+			State     string          `json:"state"`
+			UpdatedOn events.FlexTime `json:"updated_on"`
 			Source    struct {
 				Branch struct {
 					Name string `json:"name"`
@@ -159,11 +221,23 @@ func bitbucketCloudPR(in *events.Input) ([]events.Event, string, error) {
 	if err := events.Decode(in.Body, &b); err != nil {
 		return nil, "", err
 	}
-	pr := b.PullRequest
-	if pr == nil || pr.ID <= 0 {
-		return nil, "", events.Malformed("pull request without id")
+	if err := keyAgrees(in, b.EventKey, false); err != nil {
+		return nil, "", err
 	}
-	return []events.Event{in.CIEvent(events.TypePullRequest, pr.Source.Branch.Name, events.ParseTime(pr.UpdatedOn), events.CI{
+	pr := b.PullRequest
+	switch {
+	case pr == nil || pr.ID <= 0:
+		return nil, "", events.Malformed("pull request without id")
+	case b.Repository.FullName == "":
+		return nil, "", events.Malformed("pull request without repository")
+	case b.Comment != nil || b.Approval != nil || b.ChangesRequest != nil:
+		return nil, "", events.Malformed("pull request body of a comment, approval or change request")
+	case bitbucketClosed[pr.State]:
+		return nil, "", events.Malformed("pull request body of a closed pull request")
+	}
+	in.SetEventTime(pr.UpdatedOn.Time())
+	in.AddTarget(b.Repository.FullName)
+	return []events.Event{in.CIEvent(events.TypePullRequest, pr.Source.Branch.Name, pr.UpdatedOn.Time(), events.CI{
 		Repository:  b.Repository.FullName,
 		Branch:      events.BranchOf(pr.Source.Branch.Name),
 		Commit:      pr.Source.Commit.Hash,
@@ -187,6 +261,15 @@ func (r bitbucketDCRepo) name() string {
 	return r.Project.Key + "/" + r.Slug
 }
 
+// target is the repository's name as an integration's target spells it,
+// PROJECT/slug; "" without a project key.
+func (r bitbucketDCRepo) target() string {
+	if r.Project.Key == "" {
+		return ""
+	}
+	return r.name()
+}
+
 type bitbucketDCActor struct {
 	Name        string `json:"name"`
 	DisplayName string `json:"displayName"`
@@ -201,7 +284,8 @@ func (a bitbucketDCActor) name() string {
 
 func bitbucketDCPush(in *events.Input) ([]events.Event, string, error) {
 	var b struct {
-		Date       string           `json:"date"`
+		EventKey   string           `json:"eventKey"`
+		Date       events.FlexTime  `json:"date"`
 		Actor      bitbucketDCActor `json:"actor"`
 		Repository bitbucketDCRepo  `json:"repository"`
 		Changes    []struct {
@@ -218,10 +302,21 @@ func bitbucketDCPush(in *events.Input) ([]events.Event, string, error) {
 	if err := events.Decode(in.Body, &b); err != nil {
 		return nil, "", err
 	}
+	if err := keyAgrees(in, b.EventKey, true); err != nil {
+		return nil, "", err
+	}
+	switch {
+	case b.Repository.Slug == "":
+		return nil, "", events.Malformed("refs_changed without repository")
+	case b.Changes == nil:
+		return nil, "", events.Malformed("refs_changed without changes")
+	}
+	in.SetEventTime(b.Date.Time())
+	in.AddTarget(b.Repository.target())
 	if len(b.Changes) > events.MaxRefChanges {
 		return nil, "", events.Malformed("too many ref changes")
 	}
-	at := events.ParseTime(b.Date)
+	at := b.Date.Time()
 	var evs []events.Event
 	for _, c := range b.Changes {
 		if c.Type == "DELETE" || events.ZeroSHA(c.ToHash) {
@@ -264,7 +359,8 @@ func bitbucketDCPR(in *events.Input) ([]events.Event, string, error) {
 		Repository   bitbucketDCRepo `json:"repository"`
 	}
 	var b struct {
-		Date        string           `json:"date"`
+		EventKey    string           `json:"eventKey"`
+		Date        events.FlexTime  `json:"date"`
 		Actor       bitbucketDCActor `json:"actor"`
 		PullRequest *struct {
 			ID      int   `json:"id"`
@@ -280,10 +376,18 @@ func bitbucketDCPR(in *events.Input) ([]events.Event, string, error) {
 	if err := events.Decode(in.Body, &b); err != nil {
 		return nil, "", err
 	}
-	pr := b.PullRequest
-	if pr == nil || pr.ID <= 0 {
-		return nil, "", events.Malformed("pull request without id")
+	if err := keyAgrees(in, b.EventKey, true); err != nil {
+		return nil, "", err
 	}
+	pr := b.PullRequest
+	switch {
+	case pr == nil || pr.ID <= 0:
+		return nil, "", events.Malformed("pull request without id")
+	case pr.ToRef.Repository.Slug == "":
+		return nil, "", events.Malformed("pull request without toRef repository")
+	}
+	in.SetEventTime(b.Date.Time())
+	in.AddTarget(pr.ToRef.Repository.target())
 	url := ""
 	if len(pr.Links.Self) > 0 {
 		url = pr.Links.Self[0].Href
@@ -292,7 +396,7 @@ func bitbucketDCPR(in *events.Input) ([]events.Event, string, error) {
 	if branch == "" {
 		branch = events.BranchOf(pr.FromRef.ID)
 	}
-	return []events.Event{in.CIEvent(events.TypePullRequest, "pr/"+strconv.Itoa(pr.ID), events.ParseTime(b.Date), events.CI{
+	return []events.Event{in.CIEvent(events.TypePullRequest, "pr/"+strconv.Itoa(pr.ID), b.Date.Time(), events.CI{
 		Repository:  pr.ToRef.Repository.name(),
 		Branch:      strings.TrimPrefix(branch, "refs/heads/"),
 		Commit:      pr.FromRef.LatestCommit,

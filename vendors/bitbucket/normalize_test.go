@@ -64,8 +64,8 @@ func TestNormalizeWithoutKey(t *testing.T) {
 // ignored, and more than MaxRefChanges changes is malformed.
 func TestNormalizePushChanges(t *testing.T) {
 	key := func(k string) http.Header { return http.Header{"X-Event-Key": {k}} }
-	cloud := `{"push":{"changes":[{"new":null},{"new":{"type":"branch","name":"main","target":{"hash":"a1"}}},{"new":{"type":"named_branch","name":"dev","target":{"hash":"a2"}}},{"new":{"type":"annotated_tag","name":"v1","target":{"hash":"a3"}}},{"new":{"type":"bookmark","name":"b"}}]}}`
-	dc := `{"changes":[{"ref":{"id":"refs/heads/main"},"toHash":"a1","type":"UPDATE"},{"ref":{"id":"refs/heads/old"},"toHash":"0000000000000000000000000000000000000000","type":"DELETE"},{"refId":"refs/tags/v2","toHash":"a2","type":"ADD"},{"ref":{"displayId":"dev","type":"BRANCH"},"toHash":"a3","type":"ADD"}]}`
+	cloud := `{"repository":{"full_name":"t/r"},"push":{"changes":[{"new":null},{"new":{"type":"branch","name":"main","target":{"hash":"a1"}}},{"new":{"type":"named_branch","name":"dev","target":{"hash":"a2"}}},{"new":{"type":"annotated_tag","name":"v1","target":{"hash":"a3"}}},{"new":{"type":"bookmark","name":"b"}}]}}`
+	dc := `{"eventKey":"repo:refs_changed","repository":{"slug":"api","project":{"key":"FIN"}},"changes":[{"ref":{"id":"refs/heads/main"},"toHash":"a1","type":"UPDATE"},{"ref":{"id":"refs/heads/old"},"toHash":"0000000000000000000000000000000000000000","type":"DELETE"},{"refId":"refs/tags/v2","toHash":"a2","type":"ADD"},{"ref":{"displayId":"dev","type":"BRANCH"},"toHash":"a3","type":"ADD"}]}`
 	for _, c := range []struct {
 		name, key, body string
 		branches        []string
@@ -87,11 +87,11 @@ func TestNormalizePushChanges(t *testing.T) {
 			}
 		})
 	}
-	_, ign, reason, err := events.Normalize(payloads.Inline(Vendor, key("repo:push"), "", []byte(`{"push":{"changes":[{"new":null}]}}`)))
+	_, ign, reason, err := events.Normalize(payloads.Inline(Vendor, key("repo:push"), "", []byte(`{"repository":{"full_name":"t/r"},"push":{"changes":[{"new":null}]}}`)))
 	if err != nil || !ign || !strings.Contains(reason, "only deletes") {
 		t.Errorf("delete-only push: ignored=%v reason %q err %v", ign, reason, err)
 	}
-	many := `{"push":{"changes":[` + strings.Repeat(`{"new":null},`, events.MaxRefChanges) + `{"new":null}]}}`
+	many := `{"repository":{"full_name":"t/r"},"push":{"changes":[` + strings.Repeat(`{"new":null},`, events.MaxRefChanges) + `{"new":null}]}}`
 	if _, _, _, err := events.Normalize(payloads.Inline(Vendor, key("repo:push"), "", []byte(many))); !errors.Is(err, events.ErrMalformed) {
 		t.Errorf("%d changes: err %v, want ErrMalformed", events.MaxRefChanges+1, err)
 	}
@@ -105,7 +105,7 @@ func TestNormalizePullRequests(t *testing.T) {
 		pr                            int
 	}{
 		{"cloud", "pullrequest:updated", `{"repository":{"full_name":"t/r"},"pullrequest":{"id":9,"source":{"branch":{"name":"fix"},"commit":{"hash":"abc"}}}}`, "t/r", "fix", 9},
-		{"data center", "pr:from_ref_updated", `{"pullRequest":{"id":4,"fromRef":{"id":"refs/heads/feat","latestCommit":"abc"},"toRef":{"repository":{"slug":"api","project":{"key":"FIN"}}}}}`, "FIN/api", "feat", 4},
+		{"data center", "pr:from_ref_updated", `{"eventKey":"pr:from_ref_updated","pullRequest":{"id":4,"fromRef":{"id":"refs/heads/feat","latestCommit":"abc"},"toRef":{"repository":{"slug":"api","project":{"key":"FIN"}}}}}`, "FIN/api", "feat", 4},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			evs, _, reason, err := events.Normalize(payloads.Inline(Vendor, http.Header{"X-Event-Key": {c.key}}, "", []byte(c.body)))

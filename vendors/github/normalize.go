@@ -1,9 +1,7 @@
 package github
 
 import (
-	"encoding/json"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -81,7 +79,7 @@ func githubPush(in *events.Input) ([]events.Event, string, error) {
 		Compare    string `json:"compare"`
 		Repository struct {
 			FullName string          `json:"full_name"`
-			PushedAt json.RawMessage `json:"pushed_at"` // unix seconds in push payloads
+			PushedAt events.FlexTime `json:"pushed_at"` // unix seconds in push payloads, RFC 3339 elsewhere
 		} `json:"repository"`
 		Sender githubUser `json:"sender"`
 		Pusher struct {
@@ -94,6 +92,15 @@ func githubPush(in *events.Input) ([]events.Event, string, error) {
 	if b.Ref == "" {
 		return nil, "", events.Malformed("push without ref")
 	}
+	if b.After == "" {
+		return nil, "", events.Malformed("push without after")
+	}
+	if b.Repository.FullName == "" {
+		return nil, "", events.Malformed("push without repository")
+	}
+	at := b.Repository.PushedAt.Time()
+	in.SetEventTime(at)
+	in.AddTarget(b.Repository.FullName)
 	if b.Deleted || events.ZeroSHA(b.After) {
 		return nil, "push deletes " + events.QuoteName(b.Ref), nil
 	}
@@ -104,14 +111,6 @@ func githubPush(in *events.Input) ([]events.Event, string, error) {
 	actor := b.Sender.Login
 	if actor == "" {
 		actor = b.Pusher.Name
-	}
-	var at time.Time
-	if p := b.Repository.PushedAt; len(p) > 0 && p[0] >= '1' && p[0] <= '9' {
-		// Unix seconds in pushes (an RFC 3339 string elsewhere): only a
-		// number is parsed, so a string costs no error allocation.
-		if secs, err := strconv.ParseInt(string(p), 10, 64); err == nil && secs < 1<<40 {
-			at = time.Unix(secs, 0).UTC()
-		}
 	}
 	return []events.Event{in.CIEvent(typ, b.Ref, at, events.CI{
 		Repository: b.Repository.FullName,
@@ -129,10 +128,10 @@ func githubPullRequest(in *events.Input) ([]events.Event, string, error) {
 	var b struct {
 		Action      string `json:"action"`
 		Number      int    `json:"number"`
-		PullRequest struct {
-			Number    int    `json:"number"`
-			HTMLURL   string `json:"html_url"`
-			UpdatedAt string `json:"updated_at"`
+		PullRequest *struct {
+			Number    int             `json:"number"`
+			HTMLURL   string          `json:"html_url"`
+			UpdatedAt events.FlexTime `json:"updated_at"`
 			Head      struct {
 				Ref string `json:"ref"`
 				SHA string `json:"sha"`
@@ -144,34 +143,52 @@ func githubPullRequest(in *events.Input) ([]events.Event, string, error) {
 	if err := events.Decode(in.Body, &b); err != nil {
 		return nil, "", err
 	}
+	pr := b.PullRequest
+	switch {
+	case b.Action == "":
+		return nil, "", events.Malformed("pull_request without action")
+	case b.Number <= 0:
+		// Review, review comment and thread bodies carry a pull_request
+		// object too, but no top-level number.
+		return nil, "", events.Malformed("pull_request without number")
+	case pr == nil:
+		return nil, "", events.Malformed("pull_request without its pull_request")
+	case pr.Number != 0 && pr.Number != b.Number:
+		return nil, "", events.Malformed("pull_request numbers disagree")
+	case b.Repository.FullName == "":
+		return nil, "", events.Malformed("pull_request without repository")
+	}
+	in.SetEventTime(pr.UpdatedAt.Time())
+	in.AddTarget(b.Repository.FullName)
 	if !githubPRActions[b.Action] {
 		return nil, "pull_request action " + events.QuoteName(b.Action) + " brings no code", nil
 	}
-	n := b.Number
-	if n == 0 {
-		n = b.PullRequest.Number
-	}
-	if n <= 0 {
-		return nil, "", events.Malformed("pull_request without number")
-	}
-	return []events.Event{in.CIEvent(events.TypePullRequest, b.PullRequest.Head.Ref, events.ParseTime(b.PullRequest.UpdatedAt), events.CI{
+	return []events.Event{in.CIEvent(events.TypePullRequest, pr.Head.Ref, pr.UpdatedAt.Time(), events.CI{
 		Repository:  b.Repository.FullName,
-		Branch:      events.BranchOf(b.PullRequest.Head.Ref),
-		Commit:      b.PullRequest.Head.SHA,
-		PullRequest: n,
+		Branch:      events.BranchOf(pr.Head.Ref),
+		Commit:      pr.Head.SHA,
+		PullRequest: b.Number,
 		Actor:       b.Sender.Login,
-		URL:         b.PullRequest.HTMLURL,
+		URL:         pr.HTMLURL,
 	})}, "", nil
 }
 
 func githubPing(in *events.Input) ([]events.Event, string, error) {
 	var b struct {
+		Zen        string     `json:"zen"`
+		HookID     int64      `json:"hook_id"`
 		Repository githubRepo `json:"repository"`
 		Sender     githubUser `json:"sender"`
 	}
 	if err := events.Decode(in.Body, &b); err != nil {
 		return nil, "", err
 	}
+	if b.Zen == "" || b.HookID <= 0 {
+		return nil, "", events.Malformed("ping without zen and hook_id")
+	}
+	// No event time: hook.updated_at is when the hook was last configured,
+	// not when this ping was sent (GitHub pings an old hook on demand).
+	in.AddTarget(b.Repository.FullName)
 	return []events.Event{in.CIEvent(events.TypePing, "", time.Time{}, events.CI{
 		Repository: b.Repository.FullName,
 		Actor:      b.Sender.Login,
@@ -180,10 +197,10 @@ func githubPing(in *events.Input) ([]events.Event, string, error) {
 
 func githubBuild(in *events.Input) ([]events.Event, string, error) {
 	type run struct {
-		HeadBranch string `json:"head_branch"`
-		HeadSHA    string `json:"head_sha"`
-		HTMLURL    string `json:"html_url"`
-		UpdatedAt  string `json:"updated_at"`
+		HeadBranch string          `json:"head_branch"`
+		HeadSHA    string          `json:"head_sha"`
+		HTMLURL    string          `json:"html_url"`
+		UpdatedAt  events.FlexTime `json:"updated_at"`
 	}
 	var b struct {
 		Action      string     `json:"action"`
@@ -195,17 +212,24 @@ func githubBuild(in *events.Input) ([]events.Event, string, error) {
 	if err := events.Decode(in.Body, &b); err != nil {
 		return nil, "", err
 	}
-	if b.Action != "completed" {
-		return nil, in.Event + " action " + events.QuoteName(b.Action) + " is not a finished build", nil
-	}
 	r := b.WorkflowRun
 	if in.Event == "check_suite" {
 		r = b.CheckSuite
 	}
-	if r == nil {
+	switch {
+	case r == nil:
 		return nil, "", events.Malformed(in.Event + " without its run")
+	case b.Action == "":
+		return nil, "", events.Malformed(in.Event + " without action")
+	case b.Repository.FullName == "":
+		return nil, "", events.Malformed(in.Event + " without repository")
 	}
-	return []events.Event{in.CIEvent(events.TypeBuild, r.HeadBranch, events.ParseTime(r.UpdatedAt), events.CI{
+	in.SetEventTime(r.UpdatedAt.Time())
+	in.AddTarget(b.Repository.FullName)
+	if b.Action != "completed" {
+		return nil, in.Event + " action " + events.QuoteName(b.Action) + " is not a finished build", nil
+	}
+	return []events.Event{in.CIEvent(events.TypeBuild, r.HeadBranch, r.UpdatedAt.Time(), events.CI{
 		Repository: b.Repository.FullName,
 		Branch:     events.BranchOf(r.HeadBranch),
 		Commit:     r.HeadSHA,

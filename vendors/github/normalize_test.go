@@ -72,12 +72,12 @@ func TestNormalize(t *testing.T) {
 		{"zero after", "push", `{"ref":"refs/heads/x","after":"0000000000000000000000000000000000000000",` + repo + `}`, "", "", "", "deletes"},
 		{"notes ref", "push", `{"ref":"refs/notes/commits","after":"abc",` + repo + `}`, "", "", "", "neither branch nor tag"},
 		{"pr opened", "pull_request", `{"action":"opened","number":3,"pull_request":{"head":{"ref":"fix","sha":"def"}},` + repo + `}`, events.TypePullRequest, "fix", "def", ""},
-		{"pr number in pull_request", "pull_request", `{"action":"synchronize","pull_request":{"number":4,"head":{"ref":"fix","sha":"def"}},` + repo + `}`, events.TypePullRequest, "fix", "def", ""},
-		{"pr labeled", "pull_request", `{"action":"labeled","number":3,` + repo + `}`, "", "", "", "brings no code"},
-		{"ping", "ping", `{"zen":"x",` + repo + `}`, events.TypePing, "", "", ""},
+		{"pr synchronize", "pull_request", `{"action":"synchronize","number":4,"pull_request":{"number":4,"head":{"ref":"fix","sha":"def"}},` + repo + `}`, events.TypePullRequest, "fix", "def", ""},
+		{"pr labeled", "pull_request", `{"action":"labeled","number":3,"pull_request":{"number":3},` + repo + `}`, "", "", "", "brings no code"},
+		{"ping", "ping", `{"zen":"x","hook_id":7,` + repo + `}`, events.TypePing, "", "", ""},
 		{"workflow run completed", "workflow_run", `{"action":"completed","workflow_run":{"head_branch":"main","head_sha":"123"},` + repo + `}`, events.TypeBuild, "main", "123", ""},
 		{"check suite completed", "check_suite", `{"action":"completed","check_suite":{"head_branch":"dev","head_sha":"456"},` + repo + `}`, events.TypeBuild, "dev", "456", ""},
-		{"workflow run requested", "workflow_run", `{"action":"requested","workflow_run":{}}`, "", "", "", "not a finished build"},
+		{"workflow run requested", "workflow_run", `{"action":"requested","workflow_run":{},` + repo + `}`, "", "", "", "not a finished build"},
 		{"star", "star", `{}`, "", "", "", `github event "star" is not used`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -127,15 +127,17 @@ func TestNormalizeForm(t *testing.T) {
 	}
 }
 
-// TestPushedAt: a push's repository.pushed_at is unix seconds; elsewhere
-// it is a string, which is not read.
+// TestPushedAt: a push's repository.pushed_at is unix seconds (an RFC 3339
+// string in other events' repository); either is the push's time, and
+// what cannot be read is none.
 func TestPushedAt(t *testing.T) {
 	for _, c := range []struct {
 		pushedAt string
 		want     time.Time
 	}{
 		{`1741084210`, time.Unix(1741084210, 0).UTC()},
-		{`"2025-03-04T10:30:10Z"`, payloads.Received},
+		{`"2025-03-04T10:30:10Z"`, time.Unix(1741084210, 0).UTC()},
+		{`"last tuesday"`, payloads.Received},
 		{`null`, payloads.Received},
 		{`0`, payloads.Received},
 	} {

@@ -1,6 +1,7 @@
 package gitlab
 
 import (
+	"strconv"
 	"strings"
 	"time"
 
@@ -32,10 +33,13 @@ func init() {
 //   - Pipeline Hook in a final status (success, failed, canceled, skipped):
 //     ci.build; running and pending pipelines are ignored.
 //
-// The header picks the kind; without one, or for a System Hook, the body's
-// object_kind (else event_name) does. Note, Issue, Job, Deployment, Release,
-// Wiki Page and the system hooks' group, user, key and project events are
-// ignored.
+// The header picks the kind, and the body must agree: its object_kind
+// (and event_name, when it has one) is the kind the header names, else
+// the body is malformed. Without a header, or for a System Hook, the
+// body's object_kind (else event_name) picks it, and the two must agree
+// when both are there. Note, Issue, Job, Deployment, Release, Wiki Page and
+// the system hooks' group, user, key and project events are ignored. Each
+// kind's own fields must be in the body (doc.go lists them).
 func normalize(in *events.Input) ([]events.Event, string, error) {
 	var head struct {
 		ObjectKind string `json:"object_kind"`
@@ -44,8 +48,17 @@ func normalize(in *events.Input) ([]events.Event, string, error) {
 	if err := events.Decode(in.Body, &head); err != nil {
 		return nil, "", err
 	}
+	if head.ObjectKind != "" && head.EventName != "" && head.ObjectKind != head.EventName {
+		return nil, "", events.Malformed("object_kind and event_name disagree")
+	}
 	kind, known := gitlabHooks[in.Event]
-	if !known {
+	if known {
+		if head.ObjectKind != kind {
+			// A GitLab body names its own kind; a header that names
+			// another is a body sent under the wrong event.
+			return nil, "", events.Malformed("object_kind is not the event's")
+		}
+	} else {
 		if in.Event != "" && in.Event != "System Hook" {
 			return nil, "gitlab event " + events.QuoteName(in.Event) + " is not used", nil
 		}
@@ -72,6 +85,17 @@ func normalize(in *events.Input) ([]events.Event, string, error) {
 	if err := events.Decode(in.Body, &b); err != nil {
 		return nil, "", err
 	}
+	if b.Project.PathWithNamespace == "" {
+		return nil, "", events.Malformed(kind + " without project")
+	}
+	id := b.Project.ID
+	if id <= 0 {
+		id = b.ProjectID
+	}
+	in.AddTarget(b.Project.PathWithNamespace)
+	if id > 0 {
+		in.AddTarget(strconv.FormatInt(int64(id), 10))
+	}
 	return handle(in, &b)
 }
 
@@ -81,33 +105,35 @@ type gitlabUser struct {
 }
 
 type gitlabBody struct {
-	Ref          string      `json:"ref"`
-	After        string      `json:"after"`
-	CheckoutSHA  string      `json:"checkout_sha"`
-	UserUsername string      `json:"user_username"`
-	UserName     string      `json:"user_name"`
-	User         *gitlabUser `json:"user"`
+	Ref          string         `json:"ref"`
+	After        string         `json:"after"`
+	CheckoutSHA  string         `json:"checkout_sha"`
+	UserUsername string         `json:"user_username"`
+	UserName     string         `json:"user_name"`
+	User         *gitlabUser    `json:"user"`
+	ProjectID    events.FlexInt `json:"project_id"`
 	Project      struct {
-		PathWithNamespace string `json:"path_with_namespace"`
-		WebURL            string `json:"web_url"`
+		ID                events.FlexInt `json:"id"`
+		PathWithNamespace string         `json:"path_with_namespace"`
+		WebURL            string         `json:"web_url"`
 	} `json:"project"`
 	ObjectAttributes *struct {
-		Action       string `json:"action"`
-		State        string `json:"state"`
-		IID          int    `json:"iid"`
-		SourceBranch string `json:"source_branch"`
-		OldRev       string `json:"oldrev"`
-		URL          string `json:"url"`
-		UpdatedAt    string `json:"updated_at"`
+		Action       string          `json:"action"`
+		State        string          `json:"state"`
+		IID          int             `json:"iid"`
+		SourceBranch string          `json:"source_branch"`
+		OldRev       string          `json:"oldrev"`
+		URL          string          `json:"url"`
+		UpdatedAt    events.FlexTime `json:"updated_at"`
 		LastCommit   struct {
 			ID string `json:"id"`
 		} `json:"last_commit"`
 		// pipelines
-		Ref        string `json:"ref"`
-		Tag        bool   `json:"tag"`
-		SHA        string `json:"sha"`
-		Status     string `json:"status"`
-		FinishedAt string `json:"finished_at"`
+		Ref        string          `json:"ref"`
+		Tag        bool            `json:"tag"`
+		SHA        string          `json:"sha"`
+		Status     string          `json:"status"`
+		FinishedAt events.FlexTime `json:"finished_at"`
 	} `json:"object_attributes"`
 }
 
@@ -124,9 +150,15 @@ func (b *gitlabBody) actor() string {
 	return b.UserName
 }
 
+// gitlabPush states no event time: a push hook carries none of its own,
+// and its commits' timestamps are when they were committed, which a push
+// of an old commit (a new branch from main) legitimately has far back.
 func gitlabPush(in *events.Input, b *gitlabBody) ([]events.Event, string, error) {
 	if b.Ref == "" {
 		return nil, "", events.Malformed("push without ref")
+	}
+	if b.After == "" {
+		return nil, "", events.Malformed("push without after")
 	}
 	if events.ZeroSHA(b.After) {
 		return nil, "push deletes " + events.QuoteName(b.Ref), nil
@@ -157,6 +189,7 @@ func gitlabMergeRequest(in *events.Input, b *gitlabBody) ([]events.Event, string
 	if oa == nil {
 		return nil, "", events.Malformed("merge request without object_attributes")
 	}
+	in.SetEventTime(oa.UpdatedAt.Time())
 	switch {
 	case oa.Action == "open" || oa.Action == "reopen":
 	case oa.Action == "update" && oa.OldRev != "":
@@ -167,7 +200,7 @@ func gitlabMergeRequest(in *events.Input, b *gitlabBody) ([]events.Event, string
 	if oa.IID <= 0 {
 		return nil, "", events.Malformed("merge request without iid")
 	}
-	return []events.Event{in.CIEvent(events.TypePullRequest, oa.SourceBranch, events.ParseTime(oa.UpdatedAt), events.CI{
+	return []events.Event{in.CIEvent(events.TypePullRequest, oa.SourceBranch, oa.UpdatedAt.Time(), events.CI{
 		Repository:  b.Project.PathWithNamespace,
 		Branch:      events.BranchOf(oa.SourceBranch),
 		Commit:      oa.LastCommit.ID,
@@ -185,6 +218,7 @@ func gitlabPipeline(in *events.Input, b *gitlabBody) ([]events.Event, string, er
 	if oa == nil {
 		return nil, "", events.Malformed("pipeline without object_attributes")
 	}
+	in.SetEventTime(oa.FinishedAt.Time())
 	if !gitlabFinal[oa.Status] {
 		return nil, "pipeline status " + events.QuoteName(oa.Status) + " is not final", nil
 	}
@@ -192,7 +226,7 @@ func gitlabPipeline(in *events.Input, b *gitlabBody) ([]events.Event, string, er
 	if oa.Tag && oa.Ref != "" {
 		branch = "refs/tags/" + strings.TrimPrefix(oa.Ref, "refs/tags/")
 	}
-	return []events.Event{in.CIEvent(events.TypeBuild, oa.Ref, events.ParseTime(oa.FinishedAt), events.CI{
+	return []events.Event{in.CIEvent(events.TypeBuild, oa.Ref, oa.FinishedAt.Time(), events.CI{
 		Repository: b.Project.PathWithNamespace,
 		Branch:     branch,
 		Commit:     oa.SHA,

@@ -59,14 +59,14 @@ func TestNormalize(t *testing.T) {
 		{"push", "Push Hook", `{"object_kind":"push","ref":"refs/heads/main","after":"a1","checkout_sha":"a1",` + project + `}`, events.TypePush, "main", "Push Hook", ""},
 		{"system hook push", "System Hook", `{"object_kind":"push","ref":"refs/heads/main","after":"a1",` + project + `}`, events.TypePush, "main", "System Hook", ""},
 		{"no header: event_name", "", `{"event_name":"tag_push","ref":"refs/tags/v2","after":"a1",` + project + `}`, events.TypeTag, "refs/tags/v2", "tag_push", ""},
-		{"deleted branch", "Push Hook", `{"ref":"refs/heads/x","after":"0000000000000000000000000000000000000000",` + project + `}`, "", "", "", "deletes"},
-		{"mr open", "Merge Request Hook", `{"object_attributes":{"action":"open","iid":5,"source_branch":"fix","last_commit":{"id":"c1"}},` + project + `}`, events.TypePullRequest, "fix", "Merge Request Hook", ""},
-		{"mr update with commits", "Merge Request Hook", `{"object_attributes":{"action":"update","oldrev":"o","iid":5,"source_branch":"fix"},` + project + `}`, events.TypePullRequest, "fix", "Merge Request Hook", ""},
-		{"mr update without commits", "Merge Request Hook", `{"object_attributes":{"action":"update","iid":5},` + project + `}`, "", "", "", "brings no code"},
+		{"deleted branch", "Push Hook", `{"object_kind":"push","ref":"refs/heads/x","after":"0000000000000000000000000000000000000000",` + project + `}`, "", "", "", "deletes"},
+		{"mr open", "Merge Request Hook", `{"object_kind":"merge_request","object_attributes":{"action":"open","iid":5,"source_branch":"fix","last_commit":{"id":"c1"}},` + project + `}`, events.TypePullRequest, "fix", "Merge Request Hook", ""},
+		{"mr update with commits", "Merge Request Hook", `{"object_kind":"merge_request","object_attributes":{"action":"update","oldrev":"o","iid":5,"source_branch":"fix"},` + project + `}`, events.TypePullRequest, "fix", "Merge Request Hook", ""},
+		{"mr update without commits", "Merge Request Hook", `{"object_kind":"merge_request","object_attributes":{"action":"update","iid":5},` + project + `}`, "", "", "", "brings no code"},
 		{"system hook mr opened", "System Hook", `{"object_kind":"merge_request","object_attributes":{"state":"opened","iid":5,"source_branch":"fix"},` + project + `}`, events.TypePullRequest, "fix", "System Hook", ""},
-		{"pipeline success", "Pipeline Hook", `{"object_attributes":{"ref":"main","sha":"s1","status":"success"},` + project + `}`, events.TypeBuild, "main", "Pipeline Hook", ""},
-		{"tag pipeline", "Pipeline Hook", `{"object_attributes":{"ref":"v3","tag":true,"sha":"s1","status":"failed"},` + project + `}`, events.TypeBuild, "refs/tags/v3", "Pipeline Hook", ""},
-		{"pipeline running", "Pipeline Hook", `{"object_attributes":{"ref":"main","status":"running"},` + project + `}`, "", "", "", "not final"},
+		{"pipeline success", "Pipeline Hook", `{"object_kind":"pipeline","object_attributes":{"ref":"main","sha":"s1","status":"success"},` + project + `}`, events.TypeBuild, "main", "Pipeline Hook", ""},
+		{"tag pipeline", "Pipeline Hook", `{"object_kind":"pipeline","object_attributes":{"ref":"v3","tag":true,"sha":"s1","status":"failed"},` + project + `}`, events.TypeBuild, "refs/tags/v3", "Pipeline Hook", ""},
+		{"pipeline running", "Pipeline Hook", `{"object_kind":"pipeline","object_attributes":{"ref":"main","status":"running"},` + project + `}`, "", "", "", "not final"},
 		{"note hook", "Note Hook", `{"object_kind":"note"}`, "", "", "", `gitlab event "Note Hook" is not used`},
 		{"system hook of a group", "System Hook", `{"event_name":"group_create"}`, "", "", "", `gitlab event "group_create" is not used`},
 	} {
@@ -98,7 +98,7 @@ func TestNormalize(t *testing.T) {
 
 // TestPushURL: a push links to its commit under the project's web URL.
 func TestPushURL(t *testing.T) {
-	body := `{"ref":"refs/heads/main","after":"a1","checkout_sha":"c9","project":{"web_url":"https://gl.example/grp/app/"}}`
+	body := `{"object_kind":"push","ref":"refs/heads/main","after":"a1","checkout_sha":"c9","project":{"path_with_namespace":"grp/app","web_url":"https://gl.example/grp/app/"}}`
 	h := http.Header{}
 	h.Set("X-Gitlab-Event", "Push Hook")
 	evs, _, _, err := events.Normalize(payloads.Inline(Vendor, h, "", []byte(body)))

@@ -40,12 +40,13 @@ func normalize(in *events.Input) ([]events.Event, string, error) {
 	if b.Build == nil {
 		return nil, "", events.Malformed("notification without build")
 	}
-	if b.Build.Phase != "FINALIZED" {
-		return nil, "jenkins phase " + events.QuoteName(b.Build.Phase) + " is not FINALIZED", nil
-	}
 	at := events.MillisTime(int64(b.Build.Timestamp))
 	if !at.IsZero() && b.Build.Duration > 0 && b.Build.Duration < 1<<40 {
 		at = at.Add(time.Duration(b.Build.Duration) * time.Millisecond)
+	}
+	in.SetEventTime(at)
+	if b.Build.Phase != "FINALIZED" {
+		return nil, "jenkins phase " + events.QuoteName(b.Build.Phase) + " is not FINALIZED", nil
 	}
 	branch := jenkinsBranch(b.Build.SCM.Branch)
 	return []events.Event{in.CIEvent(events.TypeBuild, branch, at, events.CI{

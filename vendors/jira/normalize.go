@@ -68,6 +68,7 @@ func normalize(in *events.Input) ([]events.Event, string, error) {
 	if changedAt.IsZero() {
 		changedAt = events.ParseTime(b.Issue.Fields.Updated)
 	}
+	in.SetEventTime(changedAt)
 	var evs []events.Event
 	if in.Event == "jira:issue_updated" && b.Changelog != nil {
 		for _, it := range b.Changelog.Items {

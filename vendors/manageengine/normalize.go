@@ -52,6 +52,7 @@ func normalize(in *events.Input) ([]events.Event, string, error) {
 		return nil, "", events.Malformed("manageengine request without display_id")
 	}
 	updated := events.MillisTime(int64(r.LastUpdatedTime.Value))
+	in.SetEventTime(updated)
 	status := string(r.Status)
 	var evs []events.Event
 	if status != "" && (b.PreviousStatus == "" || !strings.EqualFold(string(b.PreviousStatus), status)) {

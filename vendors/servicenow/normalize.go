@@ -40,6 +40,7 @@ func normalize(in *events.Input) ([]events.Event, string, error) {
 		return nil, "", events.Malformed("servicenow template without number")
 	}
 	updated := events.ParseTime(b.SysUpdatedOn)
+	in.SetEventTime(updated)
 	state := string(b.State)
 	var evs []events.Event
 	if state != "" && (b.PreviousState == "" || b.PreviousState != b.State) {

@@ -42,7 +42,7 @@ func padJSON(t testing.TB, body string, n int) []byte {
 // newTestApp provisions an App with the static test integrations.
 func newTestApp(t testing.TB, allowUnsigned bool) *App {
 	t.Helper()
-	a := &App{AllowUnsigned: "false", MaxBody: testMaxBody, Integrations: testIntegrations()}
+	a := &App{AllowUnsigned: "false", MaxBody: testMaxBody, Integrations: testIntegrations(), MaxAge: "off"} // the fixtures are of many dates; max_age has its own tests
 	if allowUnsigned {
 		a.AllowUnsigned = "true"
 	}
@@ -314,7 +314,7 @@ func (failingDeliveries) Reject(context.Context, string, state.AuditEntry, int) 
 // never started: nothing is sent).
 func newForwardingApp(t *testing.T) (*App, *state.Memory) {
 	t.Helper()
-	a := &App{AllowUnsigned: "false", MaxBody: testMaxBody, Integrations: testIntegrations(),
+	a := &App{MaxAge: "off", AllowUnsigned: "false", MaxBody: testMaxBody, Integrations: testIntegrations(),
 		Upstream: &UpstreamConfig{URL: "http://127.0.0.1:1/v1/events"}}
 	if err := provisionApp(t, a); err != nil {
 		t.Fatalf("App.Provision: %v", err)

@@ -16,7 +16,7 @@ import (
 // Secret store failures other than "not found" answer 503 with
 // Retry-After, and never 401: the vendor must retry.
 func TestHandlerSecretStoreUnavailable(t *testing.T) {
-	a := &App{
+	a := &App{MaxAge: "off",
 		AllowUnsigned: "false",
 		MaxBody:       testMaxBody,
 		Integrations:  testIntegrations(),
@@ -80,7 +80,7 @@ func TestHandlerVaultRecords(t *testing.T) {
 		}
 	}))
 	defer vault.Close()
-	a := &App{
+	a := &App{MaxAge: "off",
 		AllowUnsigned: "false",
 		MaxBody:       testMaxBody,
 		Vault:         &VaultConfig{Address: vault.URL, Token: "hvs.test-token", Timeout: caddy.Duration(2 * time.Second)},

@@ -308,7 +308,7 @@ func vaultCounter(t *testing.T) (*httptest.Server, *atomic.Int64) {
 // are answered 429 before any Vault read; known integrations still work.
 func TestLimitUnknownIDs(t *testing.T) {
 	vault, reads := vaultCounter(t)
-	a := &App{
+	a := &App{MaxAge: "off",
 		AllowUnsigned: "false",
 		MaxBody:       testMaxBody,
 		Integrations:  testIntegrations(),

@@ -412,7 +412,7 @@ func TestMetricsRegisterOnce(t *testing.T) {
 func TestMetricsProvisionPerConfig(t *testing.T) {
 	for i := range 2 {
 		ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
-		a := &App{AllowUnsigned: "false", Integrations: testIntegrations()}
+		a := &App{MaxAge: "off", AllowUnsigned: "false", Integrations: testIntegrations()}
 		if err := a.Provision(ctx); err != nil {
 			cancel()
 			t.Fatalf("load %d: Provision: %v", i, err)

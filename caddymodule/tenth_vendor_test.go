@@ -82,7 +82,7 @@ func TestTenthVendorEndToEnd(t *testing.T) {
 		t.Fatal("send-test has no sample for gitea")
 	}
 
-	a := &App{AllowUnsigned: "false", MaxBody: testMaxBody,
+	a := &App{MaxAge: "off", AllowUnsigned: "false", MaxBody: testMaxBody,
 		Integrations: map[string]IntegrationConfig{"gt-1": {Vendor: "gitea", Secret: "gitea-secret-1"}},
 		Upstream:     &UpstreamConfig{URL: "http://127.0.0.1:1/v1/events"}}
 	if err := provisionApp(t, a); err != nil {

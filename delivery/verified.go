@@ -59,7 +59,7 @@ func Prepare(rec integrations.Record, d events.Delivery, p Policy) (*Verified, e
 	if maxAge := rec.EffectiveMaxAge(p.MaxAge); maxAge > 0 && !n.Facts.EventTime.IsZero() && d.ReceivedAt.Sub(n.Facts.EventTime) > maxAge {
 		return nil, ErrTooOld
 	}
-	if rec.BindsTarget() && !namesTarget(n.Facts.Targets, rec.Target) {
+	if rec.BindsTarget() && !namesTarget(n.Facts.Targets, rec.Target) && (len(n.Facts.Targets) > 0 || !n.Ignored) {
 		return nil, ErrWrongTarget
 	}
 	v := &Verified{Record: rec, Delivery: d, Facts: n.Facts}
@@ -84,9 +84,13 @@ func Prepare(rec integrations.Record, d events.Delivery, p Policy) (*Verified, e
 	return v, nil
 }
 
-// namesTarget reports whether the body's names include target. Names of
-// repositories and projects are case-insensitive at every vendor that
-// binds targets.
+// namesTarget reports whether the body's names include target (a body may
+// give several spellings of one project: GitLab's path and id, Azure
+// DevOps's ids and name). Names of repositories and projects are
+// case-insensitive at every vendor that binds targets. A delivery that
+// names another target is refused; one that names none is refused unless
+// it is ignored (a GitHub star, a GitLab note: nothing was read from its
+// body, and nothing moves).
 func namesTarget(names []string, target string) bool {
 	for _, n := range names {
 		if strings.EqualFold(n, target) {

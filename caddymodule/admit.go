@@ -70,6 +70,7 @@ func (h *Handler) admit(w http.ResponseWriter, r *http.Request, repl *caddy.Repl
 	if rf := delivery.CheckRecord(rec, vendor, h.app.allowUnsigned, r.Header, r.URL.RawQuery); rf != nil {
 		return nil, true, h.reject(w, r, repl, &rec, rf.Signature, rf.Reason, now)
 	}
+	h.app.replayAdvice.advise(h.app.logger, &rec)
 	if r.ContentLength > h.app.MaxBody {
 		return nil, true, h.refuse(w, repl, http.StatusRequestEntityTooLarge, "body over max_body", vendor, id)
 	}

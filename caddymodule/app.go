@@ -131,6 +131,7 @@ type App struct {
 	limit         *failureLimit // nil: limiter off
 	bodies        *limiter.Budget
 	outboxFullLog *everyInterval // the "outbox full" warning, at most once a minute
+	replayAdvice  *replayAdvice  // the token-scheme warning, once per integration
 	metrics       *metrics       // nil until provisioned: counts nothing
 }
 
@@ -165,6 +166,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 	}
 	a.bodies = limiter.NewBudget(a.MaxInflightBody)
 	a.outboxFullLog = &everyInterval{every: outboxFullLogEvery}
+	a.replayAdvice = new(replayAdvice)
 	if a.AuditSize == 0 {
 		a.AuditSize = DefaultAuditSize
 	}

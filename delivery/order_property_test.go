@@ -25,7 +25,9 @@ import (
 func orderStores(t *testing.T) map[string]func() state.Deliveries {
 	c := testredis.Client(t)
 	return map[string]func() state.Deliveries{
-		"memory": func() state.Deliveries { return state.NewMemory(state.MemoryOptions{Now: func() time.Time { return now }}) },
+		"memory": func() state.Deliveries {
+			return state.NewMemory(state.MemoryOptions{Now: func() time.Time { return now }})
+		},
 		"redis": func() state.Deliveries {
 			return state.NewRedis(c, state.RedisOptions{KeyPrefix: testredis.Prefix(t, c)})
 		},

@@ -253,7 +253,7 @@ func sendTestRequest(vendor integrations.Vendor, scheme integrations.Scheme, sec
 		return nil, err
 	}
 	delivery := strconv.FormatUint(uint64(binary.BigEndian.Uint32(n[:])%900000000+100000000), 10)
-	body := []byte(strings.ReplaceAll(sample.Body, vendorapi.DeliveryPlaceholder, delivery))
+	body := []byte(vendorapi.Fill(sample.Body, delivery, now))
 	h, query, err := verifiers.Sign(vendor, scheme, secret, body, now, "")
 	if err != nil {
 		return nil, fmt.Errorf("signing for %s/%s: %w", vendor, scheme, err)
@@ -274,7 +274,7 @@ func sendTestRequest(vendor integrations.Vendor, scheme integrations.Scheme, sec
 		req.Header[k] = vs
 	}
 	for k, v := range sample.Headers {
-		req.Header.Set(k, strings.ReplaceAll(v, vendorapi.DeliveryPlaceholder, delivery))
+		req.Header.Set(k, vendorapi.Fill(v, delivery, now))
 	}
 	req.Header.Set("Content-Type", "application/json")
 	return req, nil

@@ -31,7 +31,7 @@ func TestSendTestSamples(t *testing.T) {
 				t.Fatalf("%s/%s: %v", v, s, err)
 			}
 			body, _ := io.ReadAll(req.Body)
-			if strings.Contains(string(body), "{delivery}") {
+			if strings.Contains(string(body), "{delivery}") || strings.Contains(string(body), "{now") {
 				t.Fatalf("%s: placeholder left in the body", v)
 			}
 			vd := verifiers.Verify(v, s, verifiers.Delivery{Header: req.Header, RawQuery: req.URL.RawQuery, Now: now}, body, verifiers.Secrets{Current: []byte(secret)})
@@ -39,10 +39,14 @@ func TestSendTestSamples(t *testing.T) {
 				t.Errorf("%s/%s: sample does not verify: %s", v, s, vd.Reason)
 			}
 			ident := events.Identify(v, s, req.Header, body)
-			_, _, _, err = events.Normalize(events.Delivery{Vendor: v, Integration: "x", Header: req.Header, Body: body, Identity: ident,
+			n, err := events.NormalizeDelivery(events.Delivery{Vendor: v, Integration: "x", Header: req.Header, Body: body, Identity: ident,
 				DeliveryKey: events.DeliveryKey("x", ident.Delivery, body), Signature: "valid", Via: "webhook", ReceivedAt: now})
 			if err != nil {
 				t.Errorf("%s: sample does not normalize: %v", v, err)
+			}
+			// A sample states its send time, so a default max_age lets it in.
+			if at := n.Facts.EventTime; !at.IsZero() && now.Sub(at) > time.Minute {
+				t.Errorf("%s: sample's event time %v is not its send time %v", v, at, now)
 			}
 		}
 	}

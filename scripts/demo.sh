@@ -54,10 +54,13 @@ echo "== Caddy with $caddyfile on :8080 (admin API on localhost:2019)"
 pids+=($!)
 for _ in $(seq 100); do curl -s -o /dev/null http://127.0.0.1:8080/ && break; sleep 0.2; done
 
-body=testdata/payloads/github/push.json
+# A push of now: its signed pushed_at must be within max_age.
+body="$work/push.json"
+sed -E "s/\"pushed_at\": *[0-9]+/\"pushed_at\": $(date +%s)/" testdata/payloads/github/push.json >"$body"
 cat <<MSG
 
-hookgate is up. Try a signed GitHub push to the static integration (202):
+hookgate is up. Try a signed GitHub push to the static integration (202;
+the same body again is a replay: 200 with X-Hookgate-Duplicate):
 
 $(go run ./scripts/signcurl -vendor github -url http://127.0.0.1:8080/webhooks/ci/github/demo-gh -body $body -secret-env DEMO_GH_SECRET)
 

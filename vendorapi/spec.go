@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/hookgate/caddy-hookgate/integrations"
 )
@@ -75,6 +78,31 @@ type Sample struct {
 // DeliveryPlaceholder is replaced, in a Sample's body and header values, by
 // a fresh decimal delivery id each time the sample is sent.
 const DeliveryPlaceholder = "{delivery}"
+
+// The time placeholders of a Sample's body: the time it is sent, so its
+// vendor event time is fresh and max_age lets it through.
+const (
+	// NowMillisPlaceholder is the send time in Unix milliseconds.
+	NowMillisPlaceholder = "{now_ms}"
+	// NowRFC3339Placeholder is the send time in RFC 3339, UTC, with
+	// milliseconds.
+	NowRFC3339Placeholder = "{now_rfc3339}"
+	// NowServiceNowPlaceholder is the send time as ServiceNow writes
+	// sys_updated_on: "2006-01-02 15:04:05", UTC.
+	NowServiceNowPlaceholder = "{now_servicenow}"
+)
+
+// Fill replaces the placeholders in v, a Sample's body or header value:
+// the delivery id and the send time.
+func Fill(v, delivery string, now time.Time) string {
+	now = now.UTC()
+	return strings.NewReplacer(
+		DeliveryPlaceholder, delivery,
+		NowMillisPlaceholder, strconv.FormatInt(now.UnixMilli(), 10),
+		NowRFC3339Placeholder, now.Format("2006-01-02T15:04:05.000Z"),
+		NowServiceNowPlaceholder, now.Format("2006-01-02 15:04:05"),
+	).Replace(v)
+}
 
 // specs holds every vendor's Spec. It is filled by RegisterVendor from the
 // vendor packages' init functions and only read after that, so reads take

@@ -311,15 +311,19 @@ func Samples(folders ...string) ([]Sample, error) {
 	return out, nil
 }
 
+// SampleTime is the send time FromSample fills a sample's time
+// placeholders with.
+var SampleTime = time.Date(2025, 3, 4, 14, 5, 11, 0, time.UTC)
+
 // FromSample is the verified delivery of vendor v's send-test sample as
-// `caddy hookgate send-test` would post it, with delivery id 1 in place
-// of the placeholder (Inline builds it).
+// `caddy hookgate send-test` would post it, with delivery id 1 and
+// SampleTime in place of the placeholders (Inline builds it).
 func FromSample(v integrations.Vendor, s vendorapi.Sample) events.Delivery {
 	h := http.Header{}
 	for k, val := range s.Headers {
-		h.Set(k, strings.ReplaceAll(val, vendorapi.DeliveryPlaceholder, "1"))
+		h.Set(k, vendorapi.Fill(val, "1", SampleTime))
 	}
-	return Inline(v, h, "", []byte(strings.ReplaceAll(s.Body, vendorapi.DeliveryPlaceholder, "1")))
+	return Inline(v, h, "", []byte(vendorapi.Fill(s.Body, "1", SampleTime)))
 }
 
 // Relabel is d as it would arrive with header name set to value (the

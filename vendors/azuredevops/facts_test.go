@@ -26,7 +26,7 @@ var factsWant = map[string]struct {
 	"corpus:azuredevops/git.pullrequest.created.json": {"2016-09-19T13:03:27.2879096Z", []string{"be9b3917-87e6-42a4-a549-2bc06a7a878f", "6ce954b1-ce1f-45d1-b94d-e6bf2464ba2c", "Fabrikam"}},
 	"corpus:azuredevops/git.pullrequest.updated.json": {"2016-09-19T13:03:27.2813828Z", []string{"be9b3917-87e6-42a4-a549-2bc06a7a878f", "6ce954b1-ce1f-45d1-b94d-e6bf2464ba2c", "Fabrikam"}},
 	"corpus:azuredevops/git.push.json":                {"2016-09-19T13:03:27.0379153Z", []string{"be9b3917-87e6-42a4-a549-2bc06a7a878f", "6ce954b1-ce1f-45d1-b94d-e6bf2464ba2c", "Fabrikam-Fiber-Git"}},
-	"sample.go":                                       {"2025-03-04T13:40:25.117Z", []string{"00000000-0000-4000-8000-000000000002", "hookgate"}},
+	"sample.go":                                       {"2025-03-04T14:05:11Z", []string{"00000000-0000-4000-8000-000000000002", "hookgate"}},
 }
 
 // TestFacts: every event read states the notification's createdDate and

@@ -13,7 +13,7 @@ import (
 var factsWant = map[string]string{
 	"jenkins/build-finalized.json": "2025-03-04T14:39:45.233Z", // build.timestamp + build.duration
 	"jenkins/build-started.json":   "2025-03-04T15:43:21Z",     // STARTED: no duration yet
-	"sample.go":                    "2025-03-04T14:36:41.001Z",
+	"sample.go":                    "2025-03-04T14:05:11.001Z",
 }
 
 // TestFacts: the notification plugin's body states build.timestamp plus

@@ -21,7 +21,7 @@ var factsWant = map[string]string{
 	"corpus:jira/issue_updated_status_updated.json":  "2016-01-14T23:06:37.049Z",
 	"corpus:jira/issue_updated_with_comment.json":    "2015-12-20T19:04:58.448Z",
 	"corpus:jira/issue_updated_without_comment.json": "2015-12-23T11:05:47.986Z",
-	"sample.go": "2025-03-04T14:13:42Z",
+	"sample.go": "2025-03-04T14:05:11Z",
 }
 
 // TestFacts: every event read states the top-level timestamp (unix ms),

@@ -13,7 +13,7 @@ import (
 var factsWant = map[string]string{
 	"manageengine/request-closed.json":      "2025-03-04T14:25:11Z",
 	"manageengine/request-in-progress.json": "2025-03-03T14:25:11Z",
-	"sample.go":                             "2025-03-04T14:25:11Z",
+	"sample.go":                             "2025-03-04T14:05:11Z",
 }
 
 // TestFacts: the documented template states

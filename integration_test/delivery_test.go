@@ -39,6 +39,7 @@ func startForwardCaddy(t *testing.T, redisAddr, prefix, upstreamURL, hookgateLin
 	auto_https off
 	persist_config off
 	hookgate {
+		max_age off # the fixtures are of many dates; max_age has its own tests (replay_test.go)
 		redis {
 			address    %s
 			key_prefix %s

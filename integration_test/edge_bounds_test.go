@@ -46,6 +46,7 @@ func startEdge(t *testing.T) *edge {
 	persist_config off
 	metrics
 	hookgate {
+		max_age off # the fixtures are of many dates; max_age has its own tests (replay_test.go)
 		integration gitlab-edge {
 			vendor gitlab
 			secret %s

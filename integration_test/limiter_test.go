@@ -37,6 +37,7 @@ func startLimitedGate(t *testing.T, redisAddr, prefix, backendAddr string) *limi
 	auto_https off
 	persist_config off
 	hookgate {
+		max_age off # the fixtures are of many dates; max_age has its own tests (replay_test.go)
 		redis {
 			address    %s
 			key_prefix %s

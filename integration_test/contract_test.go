@@ -45,10 +45,13 @@ func TestShippedCaddyfilesRunUnchanged(t *testing.T) {
 				"CI_WEBHOOK_ALLOW_UNSIGNED=",
 			}
 			testcaddy.Start(t, "localhost:2019", string(raw), env, "127.0.0.1:8080")
-			body := readPayload(t, "github/push.json")
-			// The Caddyfile's Redis is the shared one: a delivery id of this
-			// run's own keeps an earlier run's dedupe mark out of the way.
-			delivery := map[string]string{"X-GitHub-Event": "push", "X-GitHub-Delivery": fmt.Sprintf("contract-%d", time.Now().UnixNano())}
+			// The Caddyfile's Redis is the shared one: a delivery id and a
+			// body of this run's own keep an earlier run's dedupe and
+			// replay marks out of the way; a push of now passes the
+			// default max_age.
+			deliveryID := fmt.Sprintf("contract-%d", time.Now().UnixNano())
+			body := ownBody(withField(t, readPayload(t, "github/push.json"), "repository.pushed_at", time.Now().Unix()), deliveryID)
+			delivery := map[string]string{"X-GitHub-Event": "push", "X-GitHub-Delivery": deliveryID}
 			resp, _ := do(t, signed(t, "http://127.0.0.1:8080/webhooks/ci/github/demo-gh", integrations.GitHub, integrations.SchemeHMAC, secretFor("demo-gh"), body, delivery))
 			if resp.StatusCode != http.StatusAccepted {
 				t.Fatalf("static integration on the receiver: %d, want 202", resp.StatusCode)

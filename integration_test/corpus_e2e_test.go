@@ -57,13 +57,36 @@ func TestCorpusEndToEnd(t *testing.T) {
 	fs := newFindingService(t)
 	base := startForwardCaddy(t, redisAddr, prefix, fs.URL, ints.String()).base
 
-	want := map[string]bool{}
-	ignored := 0
+	// Each file is a delivery of its own (ownBody: a vendor never sends
+	// one body twice), posted in vendor-time order, as the vendor sent
+	// them: a ticket change older than one already handed on would be
+	// kept back (stale), and two files of one ticket change are one
+	// change (the second a duplicate).
+	type post struct {
+		rel  string
+		body []byte
+		at   time.Time
+	}
+	var posts []post
 	for _, rel := range files {
 		body, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(rel)))
 		if err != nil {
 			t.Fatal(err)
 		}
+		body = ownBody(body, rel)
+		d, err := payloads.Delivery(rel, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, _ := events.NormalizeDelivery(d)
+		posts = append(posts, post{rel, body, n.Facts.EventTime})
+	}
+	sort.SliceStable(posts, func(i, j int) bool { return posts[i].at.Before(posts[j].at) })
+
+	want := map[string]bool{}
+	ignored := 0
+	for _, p := range posts {
+		rel, body := p.rel, p.body
 		v, h, err := payloads.Headers(rel, body)
 		if err != nil {
 			t.Fatal(err)
@@ -76,6 +99,10 @@ func TestCorpusEndToEnd(t *testing.T) {
 		evs, skip, _, err := events.Normalize(d)
 		if err != nil {
 			t.Fatalf("%s does not normalize: %v", rel, err)
+		}
+		seenBefore := len(evs) > 0
+		for _, e := range evs {
+			seenBefore = seenBefore && want[e.ID]
 		}
 		if skip {
 			ignored++
@@ -91,8 +118,9 @@ func TestCorpusEndToEnd(t *testing.T) {
 			extra[k] = h.Get(k)
 		}
 		resp, _ := do(t, signed(t, base+v.ReceiverPath(id), v, v.DefaultScheme(), secretFor(id), body, extra))
-		if resp.StatusCode != http.StatusAccepted {
-			t.Fatalf("%s: %d (duplicate: %q)", rel, resp.StatusCode, resp.Header.Get("X-Hookgate-Duplicate"))
+		dup := resp.Header.Get("X-Hookgate-Duplicate")
+		if resp.StatusCode != http.StatusAccepted && !(seenBefore && resp.StatusCode == http.StatusOK && dup == "true") {
+			t.Fatalf("%s: %d (duplicate: %q)", rel, resp.StatusCode, dup)
 		}
 	}
 	t.Logf("%d files from %s (corpus: %v): %d events expected, %d deliveries ignored", len(files), root, fromEnv, len(want), ignored)

@@ -440,13 +440,14 @@ func TestHostileInput(t *testing.T) {
 		// reads a verified GitHub body as JSON unless it is declared
 		// form-encoded (GitHub's other format, payload=<json>).
 		for _, ct := range []string{"text/plain", "", "multipart/form-data; boundary=x", "application/octet-stream"} {
-			req := h.ghPush(t, "github-main", "", push, "ct-"+ct)
+			own := ownBody(push, "ct-"+ct)
+			req := h.ghPush(t, "github-main", "", own, "ct-"+ct)
 			if ct == "" {
 				req.Header.Del("Content-Type")
 			} else {
 				req.Header.Set("Content-Type", ct)
 			}
-			seen := h.passes(t, "JSON body as "+strconv.Quote(ct), req, push)
+			seen := h.passes(t, "JSON body as "+strconv.Quote(ct), req, own)
 			if got := seen.header.Get("Content-Type"); got != ct {
 				t.Errorf("Content-Type %q reached the backend as %q", ct, got)
 			}
@@ -522,11 +523,12 @@ func TestHostileInput(t *testing.T) {
 		}
 		h.expect(t, "spoofed annotations on a forged delivery", forged, 401, unauthorizedBody)
 
-		valid := h.ghPush(t, "github-main", "", push, "spoof-valid")
+		spoofBody := ownBody(push, "spoof-valid")
+		valid := h.ghPush(t, "github-main", "", spoofBody, "spoof-valid")
 		for k, v := range spoof {
 			valid.Header[k] = []string{v, v}
 		}
-		seen := h.passes(t, "spoofed annotations on a valid delivery", valid, push)
+		seen := h.passes(t, "spoofed annotations on a valid delivery", valid, spoofBody)
 		want := map[string]string{
 			"X-Hookgate-Verified":    "true",
 			"X-Hookgate-Vendor":      "github",
@@ -694,7 +696,8 @@ func TestHostileInput(t *testing.T) {
 		putRecord(t, h.vault, "created-after-flood", map[string]any{"vendor": "github", "secret": secretFor("created-after-flood")})
 		time.Sleep(time.Second) // the flood spent the bucket; let it refill a little
 		h.passes(t, "integration created in Vault after the flood", h.ghPush(t, "created-after-flood", "", push, "after-flood"), push)
-		h.passes(t, "listed integration after the flood", h.ghPush(t, "github-main", "", push, "after-flood-2"), push)
+		afterFlood := ownBody(push, "after-flood-2")
+		h.passes(t, "listed integration after the flood", h.ghPush(t, "github-main", "", afterFlood, "after-flood-2"), afterFlood)
 	})
 }
 

@@ -128,8 +128,9 @@ var deliverySeq int
 func (c *lifecycleCaddy) postGitHub(t *testing.T, id, secret string) int {
 	t.Helper()
 	deliverySeq++
-	body := readPayload(t, "github/push.json")
-	extra := map[string]string{"X-GitHub-Event": "push", "X-GitHub-Delivery": fmt.Sprintf("lifecycle-%d-%d", time.Now().UnixNano(), deliverySeq)}
+	delivery := fmt.Sprintf("lifecycle-%d-%d", time.Now().UnixNano(), deliverySeq)
+	body := ownBody(readPayload(t, "github/push.json"), delivery)
+	extra := map[string]string{"X-GitHub-Event": "push", "X-GitHub-Delivery": delivery}
 	resp, _ := do(t, signed(t, c.base+integrations.GitHub.ReceiverPath(id), integrations.GitHub, integrations.SchemeHMAC, secret, body, extra))
 	return resp.StatusCode
 }
@@ -286,7 +287,7 @@ func TestRevealViewAndSettings(t *testing.T) {
 	const id = "view-gh"
 	secret, token := "view-secret-51e0c7", "api-token-6a2d93"
 	putRecord(t, vault, id, map[string]any{"vendor": "github", "secret": secret, "api_token": token,
-		"api_url": "http://127.0.0.1:1", "target": "acme/app"})
+		"api_url": "http://127.0.0.1:1", "target": "acme/payments-api"})
 	putRecord(t, vault, "bamboo-1", map[string]any{"vendor": "bamboo", "secret": "bamboo-secret-0"})
 	c := startLifecycle(t, vault, redisAddr, prefix)
 	path := "/hookgate/integrations/" + id
@@ -307,7 +308,7 @@ func TestRevealViewAndSettings(t *testing.T) {
 	_, version := vaultSecret(t, vault, id)
 	if view.body["has_secret"] != true || view.body["has_api_token"] != true || view.body["secret_version"] != float64(version) ||
 		view.body["receiver_path"] != "/webhooks/ci/github/"+id || view.body["receiver_url"] != c.base+"/webhooks/ci/github/"+id ||
-		view.body["target"] != "acme/app" {
+		view.body["target"] != "acme/payments-api" {
 		t.Fatalf("view %s", view.raw)
 	}
 
@@ -317,7 +318,7 @@ func TestRevealViewAndSettings(t *testing.T) {
 		t.Fatalf("delivery before the reveal: %d", st)
 	}
 	changed := "changed-in-vault-8f3e21"
-	putRecord(t, vault, id, map[string]any{"vendor": "github", "secret": changed, "api_token": token, "api_url": "http://127.0.0.1:1", "target": "acme/app"})
+	putRecord(t, vault, id, map[string]any{"vendor": "github", "secret": changed, "api_token": token, "api_url": "http://127.0.0.1:1", "target": "acme/payments-api"})
 	rev := c.call(t, http.MethodPost, path+"/webhook/reveal", nil, http.StatusOK)
 	if cur, _ := vaultSecret(t, vault, id); rev.body["secret"] != cur || cur != changed {
 		t.Fatal("reveal did not answer Vault's current secret")

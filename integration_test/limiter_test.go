@@ -69,7 +69,7 @@ func startLimitedGate(t *testing.T, redisAddr, prefix, backendAddr string) *limi
 // answer's status, Retry-After and body.
 func (g *limitedGate) post(t *testing.T, id, secret, delivery string) (int, string, string) {
 	t.Helper()
-	body := readPayload(t, "github/push.json")
+	body := ownBody(readPayload(t, "github/push.json"), delivery)
 	req := signed(t, g.base+integrations.GitHub.ReceiverPath(id), integrations.GitHub, integrations.SchemeHMAC, secret, body,
 		map[string]string{"X-GitHub-Event": "push", "X-GitHub-Delivery": delivery})
 	resp, got := do(t, req)
@@ -151,7 +151,7 @@ func TestFailureLimit(t *testing.T) {
 	}
 
 	// Redis: one failure hash per scope and window, plus the audit lists
-	// and dedupe marks of the valid deliveries; nothing names an unknown
+	// and dedupe and replay marks of the valid deliveries; nothing names an unknown
 	// id, and the failure hashes expire with their window.
 	keys := redisKeys(t, redisAddr, prefix)
 	for i := range keys {
@@ -172,15 +172,16 @@ func TestFailureLimit(t *testing.T) {
 	if len(fail) != 2 || !strings.HasPrefix(fail[0], "{hg}:fail-unknown:") || !strings.HasPrefix(fail[1], "{hg}:fail:"+limitID+":") {
 		t.Fatalf("failure keys %q, want one per scope (all keys: %q)", fail, keys)
 	}
-	// Besides them: the audit lists and one dedupe mark per valid delivery.
+	// Besides them: the audit lists and two dedupe marks per valid delivery
+	// (its delivery id, and its body: GitHub's MAC leaves the id unsigned).
 	var other []string
 	for _, k := range keys {
 		if !strings.HasPrefix(k, "{hg}:fail") && !strings.HasPrefix(k, "{hg}:dedupe:") && !strings.HasPrefix(k, "{hg}:audit:"+limitID+":") {
 			other = append(other, k)
 		}
 	}
-	if len(other) != 0 || len(keys) != 2+2+3 {
-		t.Errorf("keys under the prefix: %q, want the two failure hashes, two audit lists and three dedupe marks", keys)
+	if len(other) != 0 || len(keys) != 2+2+2*3 {
+		t.Errorf("keys under the prefix: %q, want the two failure hashes, two audit lists and six dedupe marks", keys)
 	}
 	ctx := context.Background()
 	for _, k := range fail {

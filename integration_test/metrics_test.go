@@ -111,7 +111,7 @@ func TestMetricsEndToEnd(t *testing.T) {
 	body := readPayload(t, "github/push.json")
 	post := func(path, secret, delivery string) int {
 		t.Helper()
-		resp, _ := do(t, signed(t, f.base+path, integrations.GitHub, integrations.SchemeHMAC, secret, body,
+		resp, _ := do(t, signed(t, f.base+path, integrations.GitHub, integrations.SchemeHMAC, secret, ownBody(body, delivery),
 			map[string]string{"X-GitHub-Event": "push", "X-GitHub-Delivery": delivery}))
 		return resp.StatusCode
 	}

@@ -1,8 +1,8 @@
 package integration_test
 
 import (
-	"crypto/sha256"
 	"bytes"
+	"crypto/sha256"
 	"fmt"
 	"io"
 	"net"

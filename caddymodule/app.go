@@ -203,6 +203,11 @@ func (a *App) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("hookgate: static integrations: %w", err)
 	}
 	a.static = static
+	for i := range records {
+		// Static integrations get the token-scheme advice at start;
+		// Vault's when first served.
+		a.replayAdvice.advise(a.logger, &records[i])
+	}
 
 	if a.Vault != nil {
 		pv, key, err := loadVault(a.Vault, repl)

@@ -17,7 +17,7 @@ run:
 	scripts/demo.sh
 
 # bench: verification against raw HMAC, and Caddy+hookgate against plain
-# reverse_proxy under wrk, in one run.
+# reverse_proxy under load (every request a signed delivery of its own), in one run.
 bench:
 	scripts/bench.sh
 

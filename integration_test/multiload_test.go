@@ -1,9 +1,14 @@
 package integration_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha1"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -13,22 +18,51 @@ import (
 	"github.com/hookgate/caddy-hookgate/internal/testredis"
 )
 
-// loadResult is what one load generator saw: the delivery ids each
+// loadResult is what one load generator saw: the deliveries each
 // instance acknowledged (202), and how many posts failed otherwise.
 type loadResult struct {
 	mu       sync.Mutex
-	accepted map[string][]string // instance label -> delivery ids answered 202
-	refused  map[int]int         // other status -> count
-	errors   int                 // connection errors (the killed instance)
-	done     chan struct{}       // closed when every sender has stopped
+	accepted map[string][]sentPush // instance label -> deliveries answered 202
+	refused  map[int]int           // other status (and 200 X-Hookgate-Duplicate, as 0) -> count
+	errors   int                   // connection errors (the killed instance)
+	done     chan struct{}         // closed when every sender has stopped
 }
 
-// loadPushes posts signed GitHub pushes, each with a delivery id of its
-// own, from workers goroutines (one keep-alive connection each), to the
-// instances in turn, until ctx ends.
-func loadPushes(ctx context.Context, t *testing.T, workers int, targets map[string]string, body []byte) *loadResult {
+// sentPush is one delivery the load generator sent.
+type sentPush struct {
+	id   string
+	body []byte
+}
+
+// pushOf is template as a push of its own: every occurrence of its after
+// commit id replaced by one made of n, and repository.pushed_at now. One
+// body under many delivery ids would be a replay after the first (200
+// X-Hookgate-Duplicate, nothing queued), and an old pushed_at over
+// max_age a 401: neither is load.
+func pushOf(t testing.TB, template []byte, n string) []byte {
 	t.Helper()
-	res := &loadResult{accepted: map[string][]string{}, refused: map[int]int{}, done: make(chan struct{})}
+	var p struct {
+		After      string `json:"after"`
+		Repository struct {
+			PushedAt int64 `json:"pushed_at"`
+		} `json:"repository"`
+	}
+	if err := json.Unmarshal(template, &p); err != nil || len(p.After) != 40 || p.Repository.PushedAt == 0 {
+		t.Fatalf("push template without a 40-digit after and a pushed_at: %v", err)
+	}
+	sum := sha1.Sum([]byte(n))
+	b := bytes.ReplaceAll(template, []byte(p.After), []byte(hex.EncodeToString(sum[:])))
+	return bytes.Replace(b, []byte(`"pushed_at": `+strconv.FormatInt(p.Repository.PushedAt, 10)),
+		[]byte(`"pushed_at": `+strconv.FormatInt(time.Now().Unix(), 10)), 1)
+}
+
+// loadPushes posts signed GitHub pushes, each a delivery of its own (its
+// own id, and its own body from template, pushed now: see pushOf), from
+// workers goroutines (one keep-alive connection each), to the instances
+// in turn, until ctx ends.
+func loadPushes(ctx context.Context, t *testing.T, workers int, targets map[string]string, template []byte) *loadResult {
+	t.Helper()
+	res := &loadResult{accepted: map[string][]sentPush{}, refused: map[int]int{}, done: make(chan struct{})}
 	labels := make([]string, 0, len(targets))
 	for l := range targets {
 		labels = append(labels, l)
@@ -41,6 +75,7 @@ func loadPushes(ctx context.Context, t *testing.T, workers int, targets map[stri
 			for n := 0; ctx.Err() == nil; n++ {
 				label := labels[(w+n)%len(labels)]
 				d := fmt.Sprintf("load-%d-%d", w, n)
+				body := pushOf(t, template, d)
 				req := signed(t, targets[label], integrations.GitHub, integrations.SchemeHMAC, secretFor("github-main"), body,
 					map[string]string{"X-GitHub-Event": "push", "X-GitHub-Delivery": d})
 				resp, err := client.Do(req)
@@ -48,8 +83,10 @@ func loadPushes(ctx context.Context, t *testing.T, workers int, targets map[stri
 				switch {
 				case err != nil:
 					res.errors++
-				case resp.StatusCode == http.StatusAccepted:
-					res.accepted[label] = append(res.accepted[label], d)
+				case resp.StatusCode == http.StatusAccepted && resp.Header.Get("X-Hookgate-Duplicate") == "":
+					res.accepted[label] = append(res.accepted[label], sentPush{d, body})
+				case resp.Header.Get("X-Hookgate-Duplicate") != "":
+					res.refused[0]++
 				default:
 					res.refused[resp.StatusCode]++
 				}
@@ -110,10 +147,10 @@ func TestTwoInstancesUnderLoadOneKilled(t *testing.T) {
 		survivor = "inst-b"
 	}
 
-	body := readPayload(t, "github/push.json")
+	template := readPayload(t, "github/push.json")
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
-	load := loadPushes(ctx, t, 16, targets, body)
+	load := loadPushes(ctx, t, 16, targets, template)
 	time.Sleep(4 * time.Second)
 	inst[killed].caddy.Kill()
 	killedAt := time.Now()
@@ -130,13 +167,13 @@ func TestTwoInstancesUnderLoadOneKilled(t *testing.T) {
 		t.Fatalf("too little load to prove anything: %d and %d deliveries acknowledged", acceptedA, acceptedB)
 	}
 	if len(load.refused) != 0 {
-		t.Fatalf("deliveries refused under load: %v", load.refused)
+		t.Fatalf("deliveries refused (or answered as duplicates, 0) under load: %v", load.refused)
 	}
 	want := map[string]bool{}
 	vc := caseFor(t, integrations.GitHub)
 	for _, ds := range load.accepted {
 		for _, d := range ds {
-			for _, id := range expectedIDs(t, vc, body, d) {
+			for _, id := range expectedIDs(t, vc, d.body, d.id) {
 				want[id] = true
 			}
 		}

@@ -3,11 +3,15 @@
 // a plain reverse_proxy site and a gate site (hookgate, then the same
 // reverse_proxy) to one trivial backend; a second Caddy process runs
 // hookgate in forward mode (verify, normalize, one Redis round trip, 202)
-// with its outbox delivering to a trivial finding service. wrk posts
-// signed GitHub pushes of several sizes, each request with a delivery id
-// of its own (so dedupe never short-cuts the work), to each in turn. It
-// prints markdown tables of requests per second, p50 and p99 latency, the
-// ratios against the plain proxy, and how fast the outbox drained.
+// with its outbox delivering to a trivial finding service. A load
+// generator in this process (load.go) posts GitHub pushes of several
+// sizes to each in turn, every request a delivery of its own: its own
+// delivery id, its own body (a unique head commit), pushed_at = now, and
+// a signature over that body, so neither dedupe, nor the replay guard,
+// nor max_age short-cuts the work; a run in which more than one request
+// in a thousand is not accepted (not 2xx, or X-Hookgate-Duplicate) fails.
+// It prints markdown tables of requests per second, p50 and p99 latency,
+// the ratios against the plain proxy, and how fast the outbox drained.
 package main
 
 import (
@@ -35,8 +39,8 @@ import (
 
 func main() {
 	caddyBin := flag.String("caddy", "bin/caddy", "Caddy binary with hookgate")
-	duration := flag.Duration("duration", 8*time.Second, "wrk duration per measurement")
-	conns := flag.Int("connections", 32, "wrk connections")
+	duration := flag.Duration("duration", 8*time.Second, "load duration per measurement")
+	conns := flag.Int("connections", 32, "keep-alive connections per measurement (as wrk -c)")
 	rounds := flag.Int("rounds", 2, "alternating rounds per size and mode")
 	sizes := flag.String("sizes", "1024,8192,65536,1048576", "body sizes in bytes")
 	flag.Parse()
@@ -182,41 +186,35 @@ func run(caddyBin string, dur time.Duration, conns, rounds int, sizeList string)
 		if err != nil {
 			return err
 		}
-		body := pushOfSize(size)
-		h, _, err := verifiers.Sign(integrations.GitHub, integrations.SchemeHMAC, []byte(secret), body, time.Now(), "")
+		push, err := newPush(size)
 		if err != nil {
 			return err
 		}
-		script, err := writeScript(dir, size)
-		if err != nil {
+		if err := checkSigner(push); err != nil {
 			return err
 		}
-		// Check both paths answer 200 before measuring.
+		// Check both paths accept a delivery before measuring.
 		for _, url := range []string{proxyURL(proxyPort), gateURL(gatePort)} {
-			req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
-			req.Header.Set("X-Hub-Signature-256", h.Get("X-Hub-Signature-256"))
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				return err
-			}
-			resp.Body.Close()
-			if resp.StatusCode != 200 {
-				return fmt.Errorf("%s answered %d before the run", url, resp.StatusCode)
+			c := newPoster(url)
+			a := c.post(push, appendID(nil, runSeq.Add(1), 0, 0))
+			c.close()
+			if a != accepted {
+				return fmt.Errorf("%s did not accept a delivery before the run (answer %d)", url, a)
 			}
 		}
 		var proxy, gate, fwd []result
 		for i := 0; i < rounds; i++ {
-			p, err := wrk(script, proxyURL(proxyPort), dur, conns, fmt.Sprintf("p%d-%d", size, i))
+			p, err := load(proxyURL(proxyPort), push, dur, conns)
 			if err != nil {
 				return err
 			}
-			g, err := wrk(script, gateURL(gatePort), dur, conns, fmt.Sprintf("g%d-%d", size, i))
+			g, err := load(gateURL(gatePort), push, dur, conns)
 			if err != nil {
 				return err
 			}
 			before := delivered.Load()
 			start := time.Now()
-			fw, err := wrk(script, gateURL(fwdPort), dur, conns, fmt.Sprintf("f%d-%d", size, i))
+			fw, err := load(gateURL(fwdPort), push, dur, conns)
 			if err != nil {
 				return err
 			}
@@ -234,8 +232,8 @@ func run(caddyBin string, dur time.Duration, conns, rounds int, sizeList string)
 			if d := drained.Sub(runEnd).Seconds(); queued > 0 && d > 0 {
 				drainRate = fmt.Sprintf("%.0f/s", float64(queued)/d)
 			}
-			drains = append(drains, fmt.Sprintf("| %s | %d | %d | %.0f/s | %.0f/s | %d | %s | %s |", human(size), fw.requests, events,
-				2*float64(fw.requests)/runEnd.Sub(start).Seconds(), float64(events-int64(queued))/runEnd.Sub(start).Seconds(),
+			drains = append(drains, fmt.Sprintf("| %s | %d | %d | %.0f/s | %.0f/s | %d | %s | %s |", human(size), fw.accepted, events,
+				2*float64(fw.accepted)/runEnd.Sub(start).Seconds(), float64(events-int64(queued))/runEnd.Sub(start).Seconds(),
 				queued, drained.Sub(runEnd).Round(10*time.Millisecond), drainRate))
 			proxy, gate, fwd = append(proxy, p), append(gate, g), append(fwd, fw)
 		}
@@ -244,7 +242,7 @@ func run(caddyBin string, dur time.Duration, conns, rounds int, sizeList string)
 			mf.rps, ratio(fwd, proxy), mp.p50, mp.p99, mg.p50, mg.p99, mf.p50, mf.p99)
 	}
 	fmt.Printf("\nOutbox drain in forward mode (each delivery yields ci.push and runbook.trigger):\n\n")
-	fmt.Printf("| body | deliveries accepted | events delivered | events in, during the run | events out, during the run | queued when wrk stopped | drain time | drain rate, no load |\n")
+	fmt.Printf("| body | deliveries accepted | events delivered | events in, during the run | events out, during the run | queued when the load stopped | drain time | drain rate, no load |\n")
 	fmt.Printf("| --- | --- | --- | --- | --- | --- | --- | --- |\n")
 	for _, d := range drains {
 		fmt.Println(d)
@@ -259,14 +257,16 @@ func run(caddyBin string, dur time.Duration, conns, rounds int, sizeList string)
 	if _, err := waitDrained(rdb, prefix, 5*time.Minute); err != nil {
 		return err
 	}
-	steadyBody := pushOfSize(8 << 10)
-	sh, _, err := verifiers.Sign(integrations.GitHub, integrations.SchemeHMAC, []byte(secret), steadyBody, time.Now(), "")
+	steadyPush, err := newPush(8 << 10)
 	if err != nil {
 		return err
 	}
 	for _, rate := range []int{1000, 2000, 3000, 4000} {
 		before := delivered.Load()
-		st := steadyLoad(gateURL(fwdPort), steadyBody, sh.Get("X-Hub-Signature-256"), rate, dur, rdb, prefix)
+		st := steadyLoad(gateURL(fwdPort), steadyPush, rate, dur, rdb, prefix)
+		if err := st.check(fmt.Sprintf("steady %d/s", rate)); err != nil {
+			return err
+		}
 		out := delivered.Load() - before
 		keeps := "yes"
 		if st.endLen > 2*rate/10+64 { // more than ~0.1s of events left queued
@@ -285,11 +285,11 @@ func run(caddyBin string, dur time.Duration, conns, rounds int, sizeList string)
 	stopGate()
 	stopFwd()
 	const memConns, memSize = 100, 1 << 20
-	memScript, err := writeScript(dir, memSize)
+	memPush, err := newPush(memSize)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("\nPeak memory of Caddy under %d concurrent %s posts (a fresh Caddy process per mode, wrk -c%d for %s; peak resident set, VmHWM):\n\n", memConns, human(memSize), memConns, dur)
+	fmt.Printf("\nPeak memory of Caddy under %d concurrent %s posts (a fresh Caddy process per mode, %d connections for %s; peak resident set, VmHWM):\n\n", memConns, human(memSize), memConns, dur)
 	fmt.Printf("| mode | requests | peak RSS | target |\n| --- | --- | --- | --- |\n")
 	for _, m := range []struct {
 		name, config, url string
@@ -303,7 +303,7 @@ func run(caddyBin string, dur time.Duration, conns, rounds int, sizeList string)
 		if err != nil {
 			return err
 		}
-		r, err := wrk(memScript, m.url, dur, memConns, "mem-"+m.name[:1])
+		r, err := load(m.url, memPush, dur, memConns)
 		if err != nil {
 			stop()
 			return err
@@ -314,6 +314,23 @@ func run(caddyBin string, dur time.Duration, conns, rounds int, sizeList string)
 			return err
 		}
 		fmt.Printf("| %s | %d | %.0f MiB | < 300 MiB |\n", m.name, r.requests, float64(peak)/(1<<20))
+	}
+	return nil
+}
+
+// checkSigner checks that the generator's signatures are hookgate's:
+// verifiers.Sign over a whole body gives the header the generator sends.
+func checkSigner(p *pushTemplate) error {
+	body, sig := p.body(appendID(nil, 0, 0, 1))
+	h, _, err := verifiers.Sign(integrations.GitHub, integrations.SchemeHMAC, []byte(secret), body, time.Now(), "")
+	if err != nil {
+		return err
+	}
+	if got := h.Get("X-Hub-Signature-256"); got != sig {
+		return fmt.Errorf("generator signs %s, verifiers.Sign %s", sig, got)
+	}
+	if len(body) < p.size || len(body) > p.size+64 {
+		return fmt.Errorf("push of %d bytes for size %d", len(body), p.size)
 	}
 	return nil
 }

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"net"
-	"strings"
 	"time"
 )
 
@@ -13,29 +11,6 @@ func proxyURL(port int) string {
 }
 func gateURL(port int) string {
 	return fmt.Sprintf("http://127.0.0.1:%d/webhooks/ci/github/bench-gh", port)
-}
-
-// pushOfSize is a GitHub push payload padded with commits to size bytes.
-func pushOfSize(size int) []byte {
-	type commit struct {
-		ID      string `json:"id"`
-		Message string `json:"message"`
-	}
-	push := struct {
-		Ref        string            `json:"ref"`
-		After      string            `json:"after"`
-		Repository map[string]string `json:"repository"`
-		Commits    []commit          `json:"commits"`
-	}{Ref: "refs/heads/main", After: strings.Repeat("a", 40), Repository: map[string]string{"full_name": "acme/payments"}}
-	for {
-		b, _ := json.Marshal(push)
-		if len(b) >= size {
-			return b[:len(b):len(b)]
-		}
-		need := size - len(b) - 40
-		msg := strings.Repeat("x", max(1, min(need, 200)))
-		push.Commits = append(push.Commits, commit{ID: strings.Repeat("b", 40), Message: msg})
-	}
 }
 
 func human(n int) string {

@@ -1,15 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -17,36 +14,36 @@ import (
 
 // steadyResult is what one steady-rate run saw.
 type steadyResult struct {
-	accepted       float64 // deliveries answered 202
+	counts
+	accepted       float64 // deliveries answered 2xx, not as duplicates
 	endLen, maxLen int     // outbox length when the run ended, and the largest seen
 }
 
 // steadyLoad offers rate deliveries per second for dur from 64 senders
-// with keep-alive connections, each delivery with an id of its own, and
+// with keep-alive connections, each delivery of its own (id, body with a
+// unique head commit and pushed_at = now, signature: see load.go), and
 // samples the outbox length every 100ms.
-func steadyLoad(url string, body []byte, signature string, rate int, dur time.Duration, rdb *redis.Client, prefix string) steadyResult {
+func steadyLoad(url string, p *pushTemplate, rate int, dur time.Duration, rdb *redis.Client, prefix string) steadyResult {
+	run := runSeq.Add(1)
 	tokens := make(chan int, rate)
-	var accepted atomic.Int64
-	var wg sync.WaitGroup
-	for range 64 {
+	var (
+		mu    sync.Mutex
+		total counts
+		wg    sync.WaitGroup
+	)
+	for i := range 64 {
 		wg.Go(func() {
-			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
-			defer client.CloseIdleConnections()
-			for n := range tokens {
-				req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
-				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("X-GitHub-Event", "push")
-				req.Header.Set("X-GitHub-Delivery", fmt.Sprintf("steady-%d-%d", rate, n))
-				req.Header.Set("X-Hub-Signature-256", signature)
-				resp, err := client.Do(req)
-				if err != nil {
-					continue
-				}
-				resp.Body.Close()
-				if resp.StatusCode == http.StatusAccepted {
-					accepted.Add(1)
-				}
+			c := newPoster(url)
+			defer c.close()
+			var n counts
+			id := make([]byte, 0, 40)
+			for seq := range tokens {
+				id = appendID(id[:0], run, i, uint64(seq))
+				n.add(c.post(p, id))
 			}
+			mu.Lock()
+			total.merge(n)
+			mu.Unlock()
 		})
 	}
 	var res steadyResult
@@ -73,7 +70,8 @@ func steadyLoad(url string, body []byte, signature string, rate int, dur time.Du
 	sample.Stop()
 	close(tokens)
 	wg.Wait()
-	res.accepted = float64(accepted.Load())
+	res.counts = total
+	res.accepted = float64(total.accepted)
 	res.endLen, _ = outboxLen(rdb, prefix)
 	res.maxLen = max(res.maxLen, res.endLen)
 	return res

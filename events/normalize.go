@@ -1,7 +1,6 @@
 package events
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -234,10 +233,18 @@ func (in *Input) VersionSuffix(at time.Time) string {
 	return strconv.FormatInt(at.UTC().Unix(), 10)
 }
 
-// CheckJSON rejects what must never reach the unmarshaller: an empty body,
-// invalid UTF-8 and nesting deeper than MaxDepth, as ErrMalformed. It is
-// one pass over the bytes. Normalize runs it on every body; a normalizer
-// runs it again on a body it unwrapped.
+// CheckJSON rejects what must never reach the unmarshaller, as
+// ErrMalformed: an empty body, invalid UTF-8, nesting deeper than
+// MaxDepth, and an object with a key twice: spelled alike, with other
+// escapes (`"ref"`, `"r\u0065f"`), or differing only in case (`"ref"`,
+// `"REF"`), at any depth (checkjson.go says why). It walks the body's tokens in
+// one pass. Where the body stops being JSON (a form body before its
+// payload is unwrapped, a truncated one) the walk stops, the keys of the
+// objects it opened are still compared, and the rest is the decoder's to
+// refuse, as is what the walk does not look into (numbers, literals, the
+// escapes of values). Normalize runs it on every body; a normalizer runs
+// it again on a body it unwrapped. Decode relies on it for the duplicate
+// keys.
 func CheckJSON(b []byte) error {
 	if len(b) == 0 {
 		return fmt.Errorf("%w: empty body", ErrMalformed)
@@ -245,40 +252,11 @@ func CheckJSON(b []byte) error {
 	if !utf8.Valid(b) {
 		return fmt.Errorf("%w: invalid UTF-8", ErrMalformed)
 	}
-	depth := 0
-	for i := 0; i < len(b); i++ {
-		switch b[i] {
-		case '"':
-			// Jump to the closing quote: the next '"' not escaped by an
-			// odd run of backslashes. IndexByte is vectorized, so long
-			// strings (commit messages, bodies) cost little.
-			j := i + 1
-			for {
-				k := bytes.IndexByte(b[j:], '"')
-				if k < 0 {
-					return nil // unterminated: the decoder rejects it
-				}
-				q := j + k
-				n := 0
-				for p := q - 1; p > i && b[p] == '\\'; p-- {
-					n++
-				}
-				if n%2 == 0 {
-					i = q
-					break
-				}
-				j = q + 1
-			}
-		case '{', '[':
-			depth++
-			if depth > MaxDepth {
-				return fmt.Errorf("%w: nested deeper than %d", ErrMalformed, MaxDepth)
-			}
-		case '}', ']':
-			depth--
-		}
-	}
-	return nil
+	ks := getKeyScratch()
+	keys, err := checkTokens(b, ks.keys[:0], ks)
+	ks.keys = keys
+	putKeyScratch(ks)
+	return err
 }
 
 // Decode unmarshals the JSON body b (already through CheckJSON) into v, a

@@ -397,7 +397,8 @@ func TestNormalizeMalformed(t *testing.T) {
 // malformed: a key twice in one object (at any depth, in a part no field
 // reads, in a value handed to an UnmarshalJSON method or kept raw, of an
 // event that is then ignored), spelled alike, with other escapes, or
-// differing only in case. The reason is a fixed phrase, never the key.
+// differing only in case. The reason is a fixed phrase, never the key. A
+// case variant alone is another name: it is not read.
 func TestNormalizeUnambiguous(t *testing.T) {
 	const push = `"after":"abc","repository":{"full_name":"acme/api"}`
 	for _, c := range []struct {
@@ -416,6 +417,7 @@ func TestNormalizeUnambiguous(t *testing.T) {
 		{"case variant in a Jira document", "jira", "comment_created", `{"webhookEvent":"comment_created","issue":{"key":"SEC-1"},"comment":{"id":"1","body":{"type":"doc","content":[{"type":"text","text":"a","TEXT":"b"}]}}}`, "duplicate key (spelled in another case)"},
 		{"key twice in an ignored event", "github", "star", `{"action":"created","action":"deleted"}`, "duplicate key"},
 		{"key twice in a truncated body", "github", "push", `{"ref":"refs/heads/main","ref":"x"`, "duplicate key"},
+		{"case variant alone is not the key", "github", "push", `{"REF":"refs/heads/main",` + push + `}`, "push without ref"},
 		{"keys that only look alike", "github", "push", `{"ref":"refs/heads/main","refs":"x","Ref_":"y",` + push + `}`, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -433,6 +435,19 @@ func TestNormalizeUnambiguous(t *testing.T) {
 				t.Errorf("reason %q echoes the body", err)
 			}
 		})
+	}
+}
+
+// TestNormalizeCaseVariantNotRead: a field is read from its exact name
+// only; a key in another case alone is an unknown key, skipped.
+func TestNormalizeCaseVariantNotRead(t *testing.T) {
+	evs, _, _, err := Normalize(testDelivery("github", "push",
+		[]byte(`{"ref":"refs/heads/main","After":"evil","repository":{"FULL_NAME":"evil/api"},"sender":{"Login":"evil"},"Pusher":{"name":"evil"}}`)))
+	if err != nil || len(evs) != 1 {
+		t.Fatalf("events %+v, err %v", evs, err)
+	}
+	if ci := evs[0].CI; ci.Commit != "" || ci.Repository != "" || ci.Actor != "" {
+		t.Errorf("case variants read: %+v", *ci)
 	}
 }
 

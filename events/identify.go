@@ -1,8 +1,9 @@
 package events
 
 import (
-	"encoding/json"
 	"net/http"
+
+	gojson "github.com/goccy/go-json/v2"
 
 	"github.com/hookgate/caddy-hookgate/integrations"
 )
@@ -35,14 +36,35 @@ func Identify(v integrations.Vendor, s integrations.Scheme, h http.Header, body 
 // "delivery" fields, the event defaulting to the vendor's kind.
 func templateIdentity(v integrations.Vendor, body []byte) Identity {
 	var b struct {
-		Event    string `json:"event"`
-		Delivery string `json:"delivery"`
+		Event    BodyString `json:"event"`
+		Delivery BodyString `json:"delivery"`
 	}
-	_ = json.Unmarshal(body, &b)
+	if Decode(body, &b) != nil {
+		b.Event, b.Delivery = "", ""
+	}
 	if b.Event == "" {
-		b.Event = defaultEvent(v)
+		b.Event = BodyString(defaultEvent(v))
 	}
-	return Identity{Event: b.Event, Delivery: b.Delivery}
+	return Identity{Event: string(b.Event), Delivery: string(b.Delivery)}
+}
+
+// BodyString is a field an Identify function reads from the body, with
+// Decode (names matched exactly, as every normalizer matches them, so the
+// identity and the events read one body alike). A JSON string is its
+// value; any other value reads as empty, so that a field of the wrong type
+// drops only itself. A body Decode refuses yields no fields at all.
+type BodyString string
+
+// UnmarshalJSON takes a string, and leaves anything else empty.
+func (s *BodyString) UnmarshalJSON(b []byte) error {
+	if len(b) == 0 || b[0] != '"' {
+		return nil
+	}
+	var v string
+	if gojson.Unmarshal(b, &v, decodeOptions) == nil {
+		*s = BodyString(v)
+	}
+	return nil
 }
 
 func defaultEvent(v integrations.Vendor) string {

@@ -22,9 +22,9 @@ func load(t *testing.T, rel string) events.Delivery {
 	return d
 }
 
-// TestIdentify: the event name is the body's webhookEvent, the delivery id
-// X-Atlassian-Webhook-Identifier; values that cannot go into a log line
-// are dropped.
+// TestIdentify: the event name is the body's webhookEvent (that name
+// exactly), the delivery id X-Atlassian-Webhook-Identifier; values that
+// cannot go into a log line are dropped.
 func TestIdentify(t *testing.T) {
 	for _, c := range []struct {
 		name, body, header string
@@ -35,6 +35,7 @@ func TestIdentify(t *testing.T) {
 		{"not JSON", `webhookEvent=x`, "w-2", events.Identity{Delivery: "w-2"}},
 		{"event of the wrong type", `{"webhookEvent":5}`, "w-3", events.Identity{Delivery: "w-3"}},
 		{"not printable", `{"webhookEvent":"a\nb"}`, strings.Repeat("x", 257), events.Identity{}},
+		{"name in another case", `{"WebhookEvent":"jira:issue_updated"}`, "w-4", events.Identity{Delivery: "w-4"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			h := http.Header{}

@@ -451,6 +451,21 @@ func TestNormalizeCaseVariantNotRead(t *testing.T) {
 	}
 }
 
+// TestNormalizeNestedDecodesExactNames: what a normalizer decodes on its
+// own from a part of the body (a Jira document comment, a ManageEngine
+// status or note object) matches names exactly too.
+func TestNormalizeNestedDecodesExactNames(t *testing.T) {
+	evs, _, _, err := Normalize(testDelivery("jira", "comment_created", []byte(`{"webhookEvent":"comment_created","issue":{"key":"SEC-1"},`+
+		`"comment":{"id":"1","body":{"type":"doc","content":[{"type":"paragraph","content":[{"type":"text","text":"kept"},{"type":"text","Text":" not read"}]}]}}}`)))
+	if err != nil || len(evs) != 1 || evs[0].Ticket.Comment.Body != "kept" {
+		t.Fatalf("jira: events %+v, err %v", evs, err)
+	}
+	_, ign, reason, err := Normalize(testDelivery("manageengine", "", []byte(`{"request":{"display_id":"1","status":{"NAME":"Closed"}},"note":{"id":"7","Description":"not read"}}`)))
+	if err != nil || !ign {
+		t.Fatalf("manageengine: ignored=%v (%s) err %v: a status or note read from names in another case", ign, reason, err)
+	}
+}
+
 // TestNormalizeUnknownVendor: an unknown vendor is ignored, not an error.
 func TestNormalizeUnknownVendor(t *testing.T) {
 	_, ign, reason, err := Normalize(testDelivery("teamcity", "build", []byte(`{}`)))

@@ -3,6 +3,7 @@ package github
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -106,7 +107,8 @@ func TestNormalize(t *testing.T) {
 }
 
 // TestNormalizeForm: a form-encoded delivery is its payload field; a form
-// without one, or whose payload is not JSON, is malformed.
+// without one, with more than one (readers differ on which they take), or
+// whose payload is not JSON, is malformed.
 func TestNormalizeForm(t *testing.T) {
 	body, d, err := payloads.Load("github/push--form.txt")
 	if err != nil {
@@ -125,6 +127,23 @@ func TestNormalizeForm(t *testing.T) {
 			t.Errorf("%q: err %v, want ErrMalformed", b, err)
 		}
 	}
+	payload := strings.TrimPrefix(strings.TrimSpace(string(body)), "payload=")
+	evil := url.QueryEscape(strings.Replace(mustUnescape(t, payload), "release/2.7", "evil", 1))
+	for _, b := range []string{"payload=" + payload + "&payload=" + evil, "payload=" + evil + "&x=1&payload=" + payload, "payload=" + payload + "&pay%6Coad=" + evil} {
+		_, _, _, err := events.Normalize(delivery("push", "application/x-www-form-urlencoded", b))
+		if !errors.Is(err, events.ErrMalformed) || !strings.HasSuffix(err.Error(), ": form with more than one payload") {
+			t.Errorf("two payloads: err %v, want ErrMalformed (form with more than one payload)", err)
+		}
+	}
+}
+
+func mustUnescape(t *testing.T, s string) string {
+	t.Helper()
+	u, err := url.QueryUnescape(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
 }
 
 // TestPushedAt: a push's repository.pushed_at is unix seconds; elsewhere

@@ -1,6 +1,8 @@
 package events
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"net/http"
 
 	gojson "github.com/goccy/go-json/v2"
@@ -13,7 +15,8 @@ type Identity struct {
 	// Event is the vendor's event name, e.g. `push` or `jira:issue_updated`.
 	Event string
 	// Delivery is the vendor's delivery id, the same across the vendor's
-	// retries; empty when the vendor sends none.
+	// retries; empty when the vendor sends none. An id that is too long or
+	// not printable ASCII is its digest: `sha256:` and 32 hex digits.
 	Delivery string
 }
 
@@ -23,7 +26,9 @@ const maxIdentityLen = 256
 // Identify reads the event name and delivery id where VENDORS.md says each
 // vendor puts them: its registered Rules.Identify, else (template vendors,
 // and vendors nobody registered) the body's top-level `event` and
-// `delivery` fields. Values too long or not printable ASCII are dropped.
+// `delivery` fields. An event name too long or not printable ASCII is
+// dropped; such a delivery id is replaced by its digest, so that distinct
+// ids stay distinct deliveries.
 func Identify(v integrations.Vendor, s integrations.Scheme, h http.Header, body []byte) Identity {
 	if r := registry[v]; r.Identify != nil {
 		return bounded(r.Identify(s, h, body))
@@ -74,16 +79,28 @@ func defaultEvent(v integrations.Vendor) string {
 	return "ticket"
 }
 
-// bounded drops values that are too long or not printable ASCII, so they
-// can go into headers and logs as they are.
+// bounded keeps what goes into headers and logs as it is printable and
+// short: an event name that is not is dropped, a delivery id hashed. A
+// delivery id is the dedupe key (DeliveryKey), so dropping one would make
+// every delivery of one body with an over-long id (a Standard Webhooks
+// webhook-id may be up to the verifier's credential bound) a duplicate of
+// the first.
 func bounded(id Identity) Identity {
 	if !printable(id.Event) {
 		id.Event = ""
 	}
 	if !printable(id.Delivery) {
-		id.Delivery = ""
+		id.Delivery = hashedDelivery(id.Delivery)
 	}
 	return id
+}
+
+// hashedDelivery stands for a delivery id too long or not printable ASCII
+// to go into headers and logs: `sha256:` and the hex of the first 16 bytes
+// of the id's SHA-256, 39 printable bytes.
+func hashedDelivery(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return "sha256:" + hex.EncodeToString(sum[:16])
 }
 
 func printable(s string) bool {

@@ -13,7 +13,8 @@ import (
 )
 
 // TestIdentify: X-GitHub-Event and X-GitHub-Delivery, however the header
-// was spelled; values that cannot go into a log line are dropped.
+// was spelled; an event name that cannot go into a log line is dropped, a
+// delivery id hashed.
 func TestIdentify(t *testing.T) {
 	h := http.Header{}
 	h.Set("X-GitHub-Event", "push")
@@ -23,8 +24,8 @@ func TestIdentify(t *testing.T) {
 		t.Fatalf("Identify = %+v, want %+v", got, want)
 	}
 	h = http.Header{"X-Github-Event": {"ping\x00"}, "X-Github-Delivery": {strings.Repeat("d", 257)}}
-	if got := events.Identify(Vendor, Vendor.DefaultScheme(), h, nil); got != (events.Identity{}) {
-		t.Fatalf("unprintable or long values kept: %+v", got)
+	if got := events.Identify(Vendor, Vendor.DefaultScheme(), h, nil); got.Event != "" || !strings.HasPrefix(got.Delivery, "sha256:") || len(got.Delivery) != 39 {
+		t.Fatalf("unprintable event kept or long delivery id not hashed: %+v", got)
 	}
 	if got := events.Identify(Vendor, Vendor.DefaultScheme(), nil, nil); got != (events.Identity{}) {
 		t.Fatalf("no header: %+v", got)

@@ -97,3 +97,16 @@ func BenchmarkNormalizeOrchestrateTicket(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkCheckJSON is the input guard alone on the 8 KiB push: the walk
+// over its tokens and the duplicate-key check of every object.
+func BenchmarkCheckJSON(b *testing.B) {
+	body := githubPush8K()
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := CheckJSON(body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

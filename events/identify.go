@@ -1,8 +1,11 @@
 package events
 
 import (
-	"encoding/json"
+	"crypto/sha256"
+	"encoding/hex"
 	"net/http"
+
+	gojson "github.com/goccy/go-json/v2"
 
 	"github.com/hookgate/caddy-hookgate/integrations"
 )
@@ -12,7 +15,8 @@ type Identity struct {
 	// Event is the vendor's event name, e.g. `push` or `jira:issue_updated`.
 	Event string
 	// Delivery is the vendor's delivery id, the same across the vendor's
-	// retries; empty when the vendor sends none.
+	// retries; empty when the vendor sends none. An id that is too long or
+	// not printable ASCII is its digest: `sha256:` and 32 hex digits.
 	Delivery string
 }
 
@@ -22,7 +26,9 @@ const maxIdentityLen = 256
 // Identify reads the event name and delivery id where VENDORS.md says each
 // vendor puts them: its registered Rules.Identify, else (template vendors,
 // and vendors nobody registered) the body's top-level `event` and
-// `delivery` fields. Values too long or not printable ASCII are dropped.
+// `delivery` fields. An event name too long or not printable ASCII is
+// dropped; such a delivery id is replaced by its digest, so that distinct
+// ids stay distinct deliveries.
 func Identify(v integrations.Vendor, s integrations.Scheme, h http.Header, body []byte) Identity {
 	if r := registry[v]; r.Identify != nil {
 		return bounded(r.Identify(s, h, body))
@@ -35,14 +41,35 @@ func Identify(v integrations.Vendor, s integrations.Scheme, h http.Header, body 
 // "delivery" fields, the event defaulting to the vendor's kind.
 func templateIdentity(v integrations.Vendor, body []byte) Identity {
 	var b struct {
-		Event    string `json:"event"`
-		Delivery string `json:"delivery"`
+		Event    BodyString `json:"event"`
+		Delivery BodyString `json:"delivery"`
 	}
-	_ = json.Unmarshal(body, &b)
+	if Decode(body, &b) != nil {
+		b.Event, b.Delivery = "", ""
+	}
 	if b.Event == "" {
-		b.Event = defaultEvent(v)
+		b.Event = BodyString(defaultEvent(v))
 	}
-	return Identity{Event: b.Event, Delivery: b.Delivery}
+	return Identity{Event: string(b.Event), Delivery: string(b.Delivery)}
+}
+
+// BodyString is a field an Identify function reads from the body, with
+// Decode (names matched exactly, as every normalizer matches them, so the
+// identity and the events read one body alike). A JSON string is its
+// value; any other value reads as empty, so that a field of the wrong type
+// drops only itself. A body Decode refuses yields no fields at all.
+type BodyString string
+
+// UnmarshalJSON takes a string, and leaves anything else empty.
+func (s *BodyString) UnmarshalJSON(b []byte) error {
+	if len(b) == 0 || b[0] != '"' {
+		return nil
+	}
+	var v string
+	if gojson.Unmarshal(b, &v, decodeOptions) == nil {
+		*s = BodyString(v)
+	}
+	return nil
 }
 
 func defaultEvent(v integrations.Vendor) string {
@@ -52,16 +79,28 @@ func defaultEvent(v integrations.Vendor) string {
 	return "ticket"
 }
 
-// bounded drops values that are too long or not printable ASCII, so they
-// can go into headers and logs as they are.
+// bounded keeps what goes into headers and logs as it is printable and
+// short: an event name that is not is dropped, a delivery id hashed. A
+// delivery id is the dedupe key (DeliveryKey), so dropping one would make
+// every delivery of one body with an over-long id (a Standard Webhooks
+// webhook-id may be up to the verifier's credential bound) a duplicate of
+// the first.
 func bounded(id Identity) Identity {
 	if !printable(id.Event) {
 		id.Event = ""
 	}
 	if !printable(id.Delivery) {
-		id.Delivery = ""
+		id.Delivery = hashedDelivery(id.Delivery)
 	}
 	return id
+}
+
+// hashedDelivery stands for a delivery id too long or not printable ASCII
+// to go into headers and logs: `sha256:` and the hex of the first 16 bytes
+// of the id's SHA-256, 39 printable bytes.
+func hashedDelivery(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return "sha256:" + hex.EncodeToString(sum[:16])
 }
 
 func printable(s string) bool {

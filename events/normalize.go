@@ -1,7 +1,6 @@
 package events
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,7 +11,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	gojson "github.com/goccy/go-json"
+	"github.com/goccy/go-json/jsontext"
+	gojson "github.com/goccy/go-json/v2"
 )
 
 // Bounds on what Normalize accepts and copies. Bodies are verified, but a
@@ -234,10 +234,18 @@ func (in *Input) VersionSuffix(at time.Time) string {
 	return strconv.FormatInt(at.UTC().Unix(), 10)
 }
 
-// CheckJSON rejects what must never reach the unmarshaller: an empty body,
-// invalid UTF-8 and nesting deeper than MaxDepth, as ErrMalformed. It is
-// one pass over the bytes. Normalize runs it on every body; a normalizer
-// runs it again on a body it unwrapped.
+// CheckJSON rejects what must never reach the unmarshaller, as
+// ErrMalformed: an empty body, invalid UTF-8, nesting deeper than
+// MaxDepth, and an object with a key twice: spelled alike, with other
+// escapes (`"ref"`, `"r\u0065f"`), or differing only in case (`"ref"`,
+// `"REF"`), at any depth (checkjson.go says why). It walks the body's tokens in
+// one pass. Where the body stops being JSON (a form body before its
+// payload is unwrapped, a truncated one) the walk stops, the keys of the
+// objects it opened are still compared, and the rest is the decoder's to
+// refuse, as is what the walk does not look into (numbers, literals, the
+// escapes of values). Normalize runs it on every body; a normalizer runs
+// it again on a body it unwrapped. Decode relies on it for the duplicate
+// keys.
 func CheckJSON(b []byte) error {
 	if len(b) == 0 {
 		return fmt.Errorf("%w: empty body", ErrMalformed)
@@ -245,55 +253,65 @@ func CheckJSON(b []byte) error {
 	if !utf8.Valid(b) {
 		return fmt.Errorf("%w: invalid UTF-8", ErrMalformed)
 	}
-	depth := 0
-	for i := 0; i < len(b); i++ {
-		switch b[i] {
-		case '"':
-			// Jump to the closing quote: the next '"' not escaped by an
-			// odd run of backslashes. IndexByte is vectorized, so long
-			// strings (commit messages, bodies) cost little.
-			j := i + 1
-			for {
-				k := bytes.IndexByte(b[j:], '"')
-				if k < 0 {
-					return nil // unterminated: the decoder rejects it
-				}
-				q := j + k
-				n := 0
-				for p := q - 1; p > i && b[p] == '\\'; p-- {
-					n++
-				}
-				if n%2 == 0 {
-					i = q
-					break
-				}
-				j = q + 1
-			}
-		case '{', '[':
-			depth++
-			if depth > MaxDepth {
-				return fmt.Errorf("%w: nested deeper than %d", ErrMalformed, MaxDepth)
-			}
-		case '}', ']':
-			depth--
-		}
+	ks := getKeyScratch()
+	keys, err := checkTokens(b, ks.keys[:0], ks)
+	ks.keys = keys
+	putKeyScratch(ks)
+	return err
+}
+
+// decodeOptions are Decode's semantics besides encoding/json/v2's
+// defaults (names matched exactly, case included; unknown names skipped):
+// duplicate names, with the keys that differ only in case, and invalid
+// UTF-8 are CheckJSON's to refuse, in its one pass, so the decoder does not
+// look for them again (which would cost it a third more on an 8 KiB push).
+// A lone surrogate escape reads as U+FFFD, as encoding/json reads it; two
+// keys that differ only there are one key to CheckJSON.
+var decodeOptions = gojson.JoinOptions(jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
+
+// Decode unmarshals the JSON body b (already through CheckJSON) into v, a
+// pointer to the struct of the fields the event needs, in one pass, with
+// the semantics of encoding/json/v2 (decodeOptions): a field matches a key
+// of exactly its name, case included, and unknown keys are skipped. Every
+// failure is ErrMalformed, naming the field of the wrong type when there
+// is one.
+func Decode(b []byte, v any) error {
+	if err := gojson.Unmarshal(b, v, decodeOptions); err != nil {
+		return decodeError(err)
 	}
 	return nil
 }
 
-// Decode unmarshals the JSON body b (already through CheckJSON) into v, a
-// pointer to the struct of the fields the event needs, in one pass;
-// unknown fields are skipped. Every failure is ErrMalformed, naming the
-// field of the wrong type when there is one.
-func Decode(b []byte, v any) error {
-	if err := gojson.Unmarshal(b, v); err != nil {
-		var te *gojson.UnmarshalTypeError
-		if errors.As(err, &te) {
-			return fmt.Errorf("%w: field %q: wrong type", ErrMalformed, capString(te.Field, 128))
+// decodeError is ErrMalformed for what the decoder reported.
+func decodeError(err error) error {
+	var syn *jsontext.SyntacticError
+	if errors.As(err, &syn) {
+		if errors.Is(syn.Err, jsontext.ErrDuplicateName) {
+			return errDuplicateKey
 		}
-		return fmt.Errorf("%w: not JSON", ErrMalformed)
+		return errNotJSON
 	}
-	return nil
+	var se *gojson.SemanticError
+	if errors.As(err, &se) {
+		return fmt.Errorf("%w: field %q: wrong type", ErrMalformed, capString(fieldPath(se.JSONPointer), 128))
+	}
+	return errNotJSON
+}
+
+// fieldPath spells a JSON pointer as the dotted path of its names,
+// `repository.full_name`, as errors named fields before issue 12.
+func fieldPath(p jsontext.Pointer) string {
+	var sb strings.Builder
+	for tok := range p.Tokens() {
+		if sb.Len() > 0 {
+			sb.WriteByte('.')
+		}
+		sb.WriteString(tok)
+		if sb.Len() > 128 {
+			break
+		}
+	}
+	return sb.String()
 }
 
 // Malformed is ErrMalformed for a body that lacks what its event needs;
@@ -415,11 +433,12 @@ var (
 // (ids, states); a number keeps its JSON spelling.
 type FlexString string
 
-// UnmarshalJSON accepts a string, a number or null.
+// UnmarshalJSON accepts a string, a number or null. A string is read as
+// Decode reads one.
 func (f *FlexString) UnmarshalJSON(b []byte) error {
 	if len(b) > 0 && b[0] == '"' {
 		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
+		if err := gojson.Unmarshal(b, &s, decodeOptions); err != nil {
 			return err
 		}
 		*f = FlexString(s)

@@ -13,22 +13,26 @@ import (
 
 // want is what one payload file must normalize to.
 type want struct {
-	ignored  bool
-	types    []string // event types, in order
-	repo     string   // first event's ci fields
-	branch   string
-	commit   string
-	pr       int
-	branches []string // every event's branch (multi-ref pushes)
-	key      string   // first event's ticket fields
-	status   string
-	category string
-	author   string // comment author and body of the last event
-	body     string
+	ignored   bool
+	malformed bool     // ErrMalformed
+	types     []string // event types, in order
+	repo      string   // first event's ci fields
+	branch    string
+	commit    string
+	pr        int
+	branches  []string // every event's branch (multi-ref pushes)
+	key       string   // first event's ticket fields
+	status    string
+	category  string
+	author    string // comment author and body of the last event
+	body      string
 }
 
 // ignored marks a file whose vendor event is deliberately ignored.
 var ignored = want{ignored: true}
+
+// malformed marks a file hookgate answers 400 (malformed body).
+var malformed = want{malformed: true}
 
 func ciWant(typ, repo, branch, commit string, pr int) want {
 	return want{types: []string{typ}, repo: repo, branch: branch, commit: commit, pr: pr}
@@ -125,8 +129,8 @@ var corpusWant = map[string]want{
 	"github/watch.json":                                 ignored,
 	"github/workflow_dispatch.json":                     ignored,
 	"github/workflow_job.json":                          ignored,
-	"github/workflow_run.json":                          ignored, // its action is not completed
-	"gitlab/build-event.json":                           ignored,
+	"github/workflow_run.json":                          ignored,   // its action is not completed
+	"gitlab/build-event.json":                           malformed, // repository.git_ssh_url twice (an edit of the copy: GitLab's hook data is a Ruby hash, which cannot hold a key twice)
 	"gitlab/comment-commit-event.json":                  ignored,
 	"gitlab/comment-issue-event.json":                   ignored,
 	"gitlab/comment-merge-request-event.json":           ignored,
@@ -256,6 +260,12 @@ func TestNormalizePayloads(t *testing.T) {
 			}
 			d := fileDelivery(t, rel, body)
 			evs, ign, reason, err := Normalize(d)
+			if w.malformed {
+				if !errors.Is(err, ErrMalformed) {
+					t.Fatalf("Normalize: err %v, want ErrMalformed", err)
+				}
+				return
+			}
 			if err != nil {
 				t.Fatalf("Normalize: %v", err)
 			}
@@ -381,6 +391,79 @@ func TestNormalizeMalformed(t *testing.T) {
 				t.Fatalf("err %v, want ErrMalformed", err)
 			}
 		})
+	}
+}
+
+// TestNormalizeUnambiguous: a body that readers could read two ways is
+// malformed: a key twice in one object (at any depth, in a part no field
+// reads, in a value handed to an UnmarshalJSON method or kept raw, of an
+// event that is then ignored), spelled alike, with other escapes, or
+// differing only in case. The reason is a fixed phrase, never the key. A
+// case variant alone is another name: it is not read.
+func TestNormalizeUnambiguous(t *testing.T) {
+	const push = `"after":"abc","repository":{"full_name":"acme/api"}`
+	for _, c := range []struct {
+		name, vendor, event, body string
+		reason                    string // "" for a body that normalizes
+	}{
+		{"case variant beside the key", "github", "push", `{"ref":"refs/heads/main","REF":"refs/heads/evil",` + push + `}`, "duplicate key (spelled in another case)"},
+		{"case variant of a nested key", "github", "push", `{"ref":"refs/heads/main","after":"abc","repository":{"full_name":"acme/api","FULL_NAME":"evil/api"}}`, "duplicate key (spelled in another case)"},
+		{"key twice at the top", "github", "push", `{"ref":"refs/heads/main","ref":"refs/heads/evil",` + push + `}`, "duplicate key"},
+		{"key twice nested", "github", "push", `{"ref":"refs/heads/main","after":"abc","repository":{"full_name":"acme/api","full_name":"evil/api"}}`, "duplicate key"},
+		{"key twice at the top and nested", "github", "push", `{"ref":"refs/heads/main","ref":"x","repository":{"full_name":"a","full_name":"b"},"after":"abc"}`, "duplicate key"},
+		{"one key in two escapes", "github", "push", `{"ref":"refs/heads/main","r\u0065f":"refs/heads/evil",` + push + `}`, "duplicate key"},
+		{"key twice where no field reads", "github", "push", `{"ref":"refs/heads/main",` + push + `,"commits":[{"id":"1"},{"id":"2","id":"3"}]}`, "duplicate key"},
+		{"key twice in a raw field", "github", "push", `{"ref":"refs/heads/main","after":"abc","repository":{"pushed_at":{"s":1,"s":2}}}`, "duplicate key"},
+		{"key twice in an UnmarshalJSON value", "manageengine", "", `{"request":{"display_id":"1","status":{"name":"Open","name":"Closed"}}}`, "duplicate key"},
+		{"case variant in a Jira document", "jira", "comment_created", `{"webhookEvent":"comment_created","issue":{"key":"SEC-1"},"comment":{"id":"1","body":{"type":"doc","content":[{"type":"text","text":"a","TEXT":"b"}]}}}`, "duplicate key (spelled in another case)"},
+		{"key twice in an ignored event", "github", "star", `{"action":"created","action":"deleted"}`, "duplicate key"},
+		{"key twice in a truncated body", "github", "push", `{"ref":"refs/heads/main","ref":"x"`, "duplicate key"},
+		{"case variant alone is not the key", "github", "push", `{"REF":"refs/heads/main",` + push + `}`, "push without ref"},
+		{"keys that only look alike", "github", "push", `{"ref":"refs/heads/main","refs":"x","Ref_":"y",` + push + `}`, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			evs, _, _, err := Normalize(testDelivery(c.vendor, c.event, []byte(c.body)))
+			if c.reason == "" {
+				if err != nil || len(evs) != 1 || evs[0].CI.Branch != "main" {
+					t.Fatalf("events %+v, err %v", evs, err)
+				}
+				return
+			}
+			if !errors.Is(err, ErrMalformed) || !strings.HasSuffix(err.Error(), ": "+c.reason) {
+				t.Fatalf("err %v, want ErrMalformed ending %q", err, c.reason)
+			}
+			if strings.Contains(err.Error(), "evil") || strings.Contains(err.Error(), "REF") {
+				t.Errorf("reason %q echoes the body", err)
+			}
+		})
+	}
+}
+
+// TestNormalizeCaseVariantNotRead: a field is read from its exact name
+// only; a key in another case alone is an unknown key, skipped.
+func TestNormalizeCaseVariantNotRead(t *testing.T) {
+	evs, _, _, err := Normalize(testDelivery("github", "push",
+		[]byte(`{"ref":"refs/heads/main","After":"evil","repository":{"FULL_NAME":"evil/api"},"sender":{"Login":"evil"},"Pusher":{"name":"evil"}}`)))
+	if err != nil || len(evs) != 1 {
+		t.Fatalf("events %+v, err %v", evs, err)
+	}
+	if ci := evs[0].CI; ci.Commit != "" || ci.Repository != "" || ci.Actor != "" {
+		t.Errorf("case variants read: %+v", *ci)
+	}
+}
+
+// TestNormalizeNestedDecodesExactNames: what a normalizer decodes on its
+// own from a part of the body (a Jira document comment, a ManageEngine
+// status or note object) matches names exactly too.
+func TestNormalizeNestedDecodesExactNames(t *testing.T) {
+	evs, _, _, err := Normalize(testDelivery("jira", "comment_created", []byte(`{"webhookEvent":"comment_created","issue":{"key":"SEC-1"},`+
+		`"comment":{"id":"1","body":{"type":"doc","content":[{"type":"paragraph","content":[{"type":"text","text":"kept"},{"type":"text","Text":" not read"}]}]}}}`)))
+	if err != nil || len(evs) != 1 || evs[0].Ticket.Comment.Body != "kept" {
+		t.Fatalf("jira: events %+v, err %v", evs, err)
+	}
+	_, ign, reason, err := Normalize(testDelivery("manageengine", "", []byte(`{"request":{"display_id":"1","status":{"NAME":"Closed"}},"note":{"id":"7","Description":"not read"}}`)))
+	if err != nil || !ign {
+		t.Fatalf("manageengine: ignored=%v (%s) err %v: a status or note read from names in another case", ign, reason, err)
 	}
 }
 

@@ -15,8 +15,9 @@ func register(t *testing.T, v integrations.Vendor, r Rules) {
 }
 
 // TestRegisterDispatch: Identify and Normalize go through what a vendor
-// registered; Identify bounds what the vendor's function returns, and a
-// vendor without Identify reads the template fields.
+// registered; Identify bounds what the vendor's function returns (a
+// delivery id that is not printable is hashed), and a vendor without
+// Identify reads the template fields.
 func TestRegisterDispatch(t *testing.T) {
 	register(t, "test-hdr", Rules{
 		Identify: func(s integrations.Scheme, h http.Header, _ []byte) Identity {
@@ -29,7 +30,9 @@ func TestRegisterDispatch(t *testing.T) {
 	})
 	h := http.Header{"X-Test-Event": {"ping-"}}
 	id := Identify("test-hdr", "token", h, nil)
-	if id != (Identity{Event: "ping-token"}) {
+	// The delivery id is `sha256:` and the hex of the first 16 bytes of
+	// the SHA-256 of "bad\x00id".
+	if id != (Identity{Event: "ping-token", Delivery: "sha256:b76a9d3dd29d60565f0cea9794918b29"}) {
 		t.Fatalf("Identify = %+v", id)
 	}
 	evs, ign, reason, err := Normalize(Delivery{Vendor: "test-hdr", Header: h, Body: []byte(`{}`), Identity: id})

@@ -1,7 +1,6 @@
 package azuredevops
 
 import (
-	"encoding/json"
 	"net/http"
 
 	"github.com/hookgate/caddy-hookgate/events"
@@ -9,12 +8,15 @@ import (
 )
 
 // identify reads the event name from the body's eventType and the
-// delivery id from its id: service hooks put both in the body.
+// delivery id from its id: service hooks put both in the body, which is
+// read as normalize reads it (names matched exactly).
 func identify(_ integrations.Scheme, _ http.Header, body []byte) events.Identity {
 	var b struct {
-		EventType string `json:"eventType"`
-		ID        string `json:"id"`
+		EventType events.BodyString `json:"eventType"`
+		ID        events.BodyString `json:"id"`
 	}
-	_ = json.Unmarshal(body, &b)
-	return events.Identity{Event: b.EventType, Delivery: b.ID}
+	if events.Decode(body, &b) != nil {
+		return events.Identity{}
+	}
+	return events.Identity{Event: string(b.EventType), Delivery: string(b.ID)}
 }

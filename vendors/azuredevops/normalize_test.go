@@ -18,6 +18,7 @@ func TestIdentify(t *testing.T) {
 		`{"eventType":"git.push","id":"03c164c2-8912-4d5e-8009-3707d5f83734"}`: {Event: "git.push", Delivery: "03c164c2-8912-4d5e-8009-3707d5f83734"},
 		`{"eventType":"build.complete"}`:                                       {Event: "build.complete"},
 		`{"eventType":1,"id":"x"}`:                                             {Delivery: "x"}, // a field of the wrong type is only itself dropped
+		`{"EventType":"git.push","ID":"x"}`:                                    {},              // names are matched exactly, as normalize matches them
 		`not json`:                                                             {},
 	} {
 		if got := events.Identify(Vendor, Vendor.DefaultScheme(), h, []byte(body)); got != want {

@@ -29,11 +29,17 @@ func init() {
 // are unwrapped first.
 func normalize(in *events.Input) ([]events.Event, string, error) {
 	if isForm(in.Header().Get("Content-Type")) {
+		// Exactly one payload: where there are more, which one a reader
+		// takes differs (most frameworks the last, url.Values.Get the
+		// first), so none is taken.
 		vals, err := url.ParseQuery(string(in.Body))
-		if err != nil || !vals.Has("payload") {
+		if len(vals["payload"]) > 1 {
+			return nil, "", events.Malformed("form with more than one payload")
+		}
+		if err != nil || len(vals["payload"]) != 1 {
 			return nil, "", events.Malformed("form body without payload")
 		}
-		in.Body = []byte(vals.Get("payload"))
+		in.Body = []byte(vals["payload"][0])
 		if err := events.CheckJSON(in.Body); err != nil {
 			return nil, "", err
 		}

@@ -3,6 +3,7 @@ package github
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +13,8 @@ import (
 )
 
 // TestIdentify: X-GitHub-Event and X-GitHub-Delivery, however the header
-// was spelled; values that cannot go into a log line are dropped.
+// was spelled; an event name that cannot go into a log line is dropped, a
+// delivery id hashed.
 func TestIdentify(t *testing.T) {
 	h := http.Header{}
 	h.Set("X-GitHub-Event", "push")
@@ -22,8 +24,8 @@ func TestIdentify(t *testing.T) {
 		t.Fatalf("Identify = %+v, want %+v", got, want)
 	}
 	h = http.Header{"X-Github-Event": {"ping\x00"}, "X-Github-Delivery": {strings.Repeat("d", 257)}}
-	if got := events.Identify(Vendor, Vendor.DefaultScheme(), h, nil); got != (events.Identity{}) {
-		t.Fatalf("unprintable or long values kept: %+v", got)
+	if got := events.Identify(Vendor, Vendor.DefaultScheme(), h, nil); got.Event != "" || !strings.HasPrefix(got.Delivery, "sha256:") || len(got.Delivery) != 39 {
+		t.Fatalf("unprintable event kept or long delivery id not hashed: %+v", got)
 	}
 	if got := events.Identify(Vendor, Vendor.DefaultScheme(), nil, nil); got != (events.Identity{}) {
 		t.Fatalf("no header: %+v", got)
@@ -106,7 +108,8 @@ func TestNormalize(t *testing.T) {
 }
 
 // TestNormalizeForm: a form-encoded delivery is its payload field; a form
-// without one, or whose payload is not JSON, is malformed.
+// without one, with more than one (readers differ on which they take), or
+// whose payload is not JSON, is malformed.
 func TestNormalizeForm(t *testing.T) {
 	body, d, err := payloads.Load("github/push--form.txt")
 	if err != nil {
@@ -125,6 +128,23 @@ func TestNormalizeForm(t *testing.T) {
 			t.Errorf("%q: err %v, want ErrMalformed", b, err)
 		}
 	}
+	payload := strings.TrimPrefix(strings.TrimSpace(string(body)), "payload=")
+	evil := url.QueryEscape(strings.Replace(mustUnescape(t, payload), "release/2.7", "evil", 1))
+	for _, b := range []string{"payload=" + payload + "&payload=" + evil, "payload=" + evil + "&x=1&payload=" + payload, "payload=" + payload + "&pay%6Coad=" + evil} {
+		_, _, _, err := events.Normalize(delivery("push", "application/x-www-form-urlencoded", b))
+		if !errors.Is(err, events.ErrMalformed) || !strings.HasSuffix(err.Error(), ": form with more than one payload") {
+			t.Errorf("two payloads: err %v, want ErrMalformed (form with more than one payload)", err)
+		}
+	}
+}
+
+func mustUnescape(t *testing.T, s string) string {
+	t.Helper()
+	u, err := url.QueryUnescape(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
 }
 
 // TestPushedAt: a push's repository.pushed_at is unix seconds (an RFC 3339

@@ -153,13 +153,13 @@ func jiraText(raw json.RawMessage) (string, error) {
 	}
 	if raw[0] == '"' {
 		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
+		if err := events.Decode(raw, &s); err != nil {
 			return "", events.Malformed("comment body")
 		}
 		return s, nil
 	}
 	var doc adfNode
-	if err := json.Unmarshal(raw, &doc); err != nil {
+	if err := events.Decode(raw, &doc); err != nil {
 		return "", events.Malformed("comment body is neither text nor a document")
 	}
 	var sb strings.Builder

@@ -22,9 +22,9 @@ func load(t *testing.T, rel string) events.Delivery {
 	return d
 }
 
-// TestIdentify: the event name is the body's webhookEvent, the delivery id
-// X-Atlassian-Webhook-Identifier; values that cannot go into a log line
-// are dropped.
+// TestIdentify: the event name is the body's webhookEvent (that name
+// exactly), the delivery id X-Atlassian-Webhook-Identifier; an event name
+// that cannot go into a log line is dropped, a delivery id hashed.
 func TestIdentify(t *testing.T) {
 	for _, c := range []struct {
 		name, body, header string
@@ -34,7 +34,8 @@ func TestIdentify(t *testing.T) {
 		{"no header", `{"webhookEvent":"comment_created"}`, "", events.Identity{Event: "comment_created"}},
 		{"not JSON", `webhookEvent=x`, "w-2", events.Identity{Delivery: "w-2"}},
 		{"event of the wrong type", `{"webhookEvent":5}`, "w-3", events.Identity{Delivery: "w-3"}},
-		{"not printable", `{"webhookEvent":"a\nb"}`, strings.Repeat("x", 257), events.Identity{}},
+		{"not printable", `{"webhookEvent":"a\nb"}`, strings.Repeat("x", 257), events.Identity{Delivery: "sha256:15eb95a462ee20bd91a415ae2d4aed34"}},
+		{"name in another case", `{"WebhookEvent":"jira:issue_updated"}`, "w-4", events.Identity{Delivery: "w-4"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			h := http.Header{}

@@ -89,7 +89,7 @@ func (m *meName) UnmarshalJSON(b []byte) error {
 		var o struct {
 			Name string `json:"name"`
 		}
-		if err := json.Unmarshal(b, &o); err != nil {
+		if err := events.Decode(b, &o); err != nil {
 			return err
 		}
 		*m = meName(o.Name)
@@ -117,12 +117,12 @@ func meNote(raw json.RawMessage) (meNoteBody, error) {
 		return n, nil
 	}
 	if raw[0] == '"' {
-		if err := json.Unmarshal(raw, &n.Description); err != nil {
+		if err := events.Decode(raw, &n.Description); err != nil {
 			return n, events.Malformed("note")
 		}
 		return n, nil
 	}
-	if err := json.Unmarshal(raw, &n); err != nil {
+	if err := events.Decode(raw, &n); err != nil {
 		return n, events.Malformed("note is neither text nor a note object")
 	}
 	return n, nil

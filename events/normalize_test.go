@@ -443,12 +443,18 @@ func TestNormalizeUnambiguous(t *testing.T) {
 // only; a key in another case alone is an unknown key, skipped.
 func TestNormalizeCaseVariantNotRead(t *testing.T) {
 	evs, _, _, err := Normalize(testDelivery("github", "push",
-		[]byte(`{"ref":"refs/heads/main","After":"evil","repository":{"FULL_NAME":"evil/api"},"sender":{"Login":"evil"},"Pusher":{"name":"evil"}}`)))
+		[]byte(`{"ref":"refs/heads/main","after":"0d1a","repository":{"full_name":"acme/api","HTML_URL":"https://evil"},"sender":{"Login":"evil"},"Pusher":{"name":"evil"}}`)))
 	if err != nil || len(evs) != 1 {
 		t.Fatalf("events %+v, err %v", evs, err)
 	}
-	if ci := evs[0].CI; ci.Commit != "" || ci.Repository != "" || ci.Actor != "" {
+	if ci := evs[0].CI; ci.Commit != "0d1a" || ci.Repository != "acme/api" || ci.Actor != "" || strings.Contains(ci.URL, "evil") {
 		t.Errorf("case variants read: %+v", *ci)
+	}
+	// A field the event needs, present only in another case, is missing.
+	_, _, _, err = Normalize(testDelivery("github", "push",
+		[]byte(`{"ref":"refs/heads/main","After":"evil","repository":{"full_name":"acme/api"}}`)))
+	if !errors.Is(err, ErrMalformed) {
+		t.Errorf("push with After only: %v, want malformed", err)
 	}
 }
 

@@ -13,16 +13,32 @@ import (
 // naming one kind. System Hook names none: the body's own kind decides.
 var actedOn = []string{"Push Hook", "Tag Push Hook", "Merge Request Hook", "Pipeline Hook"}
 
+// ambiguous are the corpus files that name a key twice in one object:
+// refused as malformed whatever their event (events' corpus table says
+// why), so they are no sample of what an event reads.
+var ambiguous = map[string]bool{"corpus:gitlab/build-event.json": true}
+
 // samples are every real GitLab body the tests have: testdata/payloads,
-// the corpus when HOOKGATE_CORPUS is set, and the send-test sample.
+// the corpus when HOOKGATE_CORPUS is set, and the send-test sample. An
+// ambiguous file is checked to be refused and left out.
 func samples(t *testing.T) []payloads.Sample {
 	t.Helper()
 	ss, err := payloads.Samples("gitlab")
 	if err != nil {
 		t.Fatal(err)
 	}
+	var out []payloads.Sample
+	for _, s := range ss {
+		if !ambiguous[s.Name()] {
+			out = append(out, s)
+			continue
+		}
+		if _, err := events.NormalizeDelivery(s.Delivery); !errors.Is(err, events.ErrMalformed) {
+			t.Errorf("%s names a key twice but normalizes: %v", s.Name(), err)
+		}
+	}
 	d := payloads.FromSample(Vendor, sample)
-	return append(ss, payloads.Sample{Rel: "sample.go", Body: d.Body, Delivery: d})
+	return append(out, payloads.Sample{Rel: "sample.go", Body: d.Body, Delivery: d})
 }
 
 // TestEventAgreesWithBody: X-Gitlab-Event is outside what a token proves

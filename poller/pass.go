@@ -15,6 +15,7 @@ import (
 
 	"github.com/hookgate/caddy-hookgate/events"
 	"github.com/hookgate/caddy-hookgate/integrations"
+	"github.com/hookgate/caddy-hookgate/vendorapi"
 )
 
 // The toolkit below is what a vendor's Client works with: the limits every
@@ -62,8 +63,10 @@ type Pass struct {
 	since time.Time
 	// start is when the visit started (the poller's clock).
 	start time.Time
-	// http and requestTimeout make every call.
+	// http and requestTimeout make every call; guarded is http kept to
+	// the api_url's origin, made on the first call.
 	http           *http.Client
+	guarded        *http.Client
 	requestTimeout time.Duration
 	// seen returns remembered ticket fingerprints.
 	seen func(ctx context.Context, keys []string) (map[string]string, error)
@@ -126,7 +129,9 @@ func (e *RateLimitedError) Error() string {
 // RequestTimeout and the response is read to at most MaxResponseBytes. A
 // 429 is a *RateLimitedError carrying the Retry-After wait; other non-200
 // answers, transport failures and bodies that are not the JSON v expects
-// are errors. No error carries the URL's query, userinfo or any
+// are errors. A redirect off the api_url's scheme, host and port is not
+// followed (vendorapi.SameOriginClient): the credentials in hdr never
+// reach another host. No error carries the URL's query, userinfo or any
 // credential.
 func (p *Pass) GetJSON(ctx context.Context, op, u string, hdr http.Header, v any) error {
 	ctx, cancel := context.WithTimeout(ctx, p.requestTimeout)
@@ -135,8 +140,15 @@ func (p *Pass) GetJSON(ctx context.Context, op, u string, hdr http.Header, v any
 	if err != nil {
 		return fmt.Errorf("%s: api_url is not a usable URL", op)
 	}
+	if p.guarded == nil {
+		base, err := url.Parse(p.rec.APIURL)
+		if err != nil || base.Host == "" {
+			return fmt.Errorf("%s: api_url is not a usable URL", op)
+		}
+		p.guarded = vendorapi.SameOriginClient(p.http, base)
+	}
 	req.Header = hdr
-	resp, err := p.http.Do(req)
+	resp, err := p.guarded.Do(req)
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {

@@ -109,26 +109,10 @@ func newSession(c *http.Client, rec integrations.Record, spec Spec) (*Session, e
 	return s, nil
 }
 
-// guarded is a copy of c that refuses redirects off the api_url's origin:
-// Go drops Authorization on a cross-host redirect, but not GitLab's
-// PRIVATE-TOKEN, and a 307/308 would resend the hook's secret in the body.
-// The caller's own redirect policy still applies on top.
+// guarded is a copy of c that refuses redirects off the api_url's origin
+// (SameOriginClient).
 func (s *Session) guarded(c *http.Client) *http.Client {
-	cc := *c
-	own := c.CheckRedirect
-	cc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		if !s.SameOrigin(req.URL) {
-			return errors.New("redirect away from api_url's origin refused")
-		}
-		if own != nil {
-			return own(req, via)
-		}
-		if len(via) >= 10 {
-			return errors.New("stopped after 10 redirects")
-		}
-		return nil
-	}
-	return &cc
+	return SameOriginClient(c, s.base)
 }
 
 // Record is the integration record the call is for.
@@ -190,7 +174,7 @@ func (s *Session) Endpoint(query url.Values, elems ...string) *url.URL {
 // own scheme and host do, so a pagination link cannot send it elsewhere.
 // A vendor following a next-page URL from an answer must check it.
 func (s *Session) SameOrigin(u *url.URL) bool {
-	return u.Scheme == s.base.Scheme && strings.EqualFold(u.Host, s.base.Host) && u.User == nil
+	return SameOrigin(s.base, u)
 }
 
 // Do sends one API request; op names it in errors ("create hook"). in,

@@ -190,6 +190,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 	}
 	a.allowUnsigned = strings.EqualFold(strings.TrimSpace(repl.ReplaceAll(allow, "")), "true")
 
+	a.warnLiteralCredentials(a.logger)
 	records := make([]integrations.Record, 0, len(a.Integrations))
 	for id, ic := range a.Integrations {
 		rec, err := ic.record(id, repl)

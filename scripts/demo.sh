@@ -39,13 +39,16 @@ pids+=($!)
 "$work/demobackend" -findings -listen 127.0.0.1:9000 &
 pids+=($!)
 
-caddyfile=Caddyfile.example
+# The demo keeps its Redis keys under a prefix of its own: the default one
+# is what test runs on the same Redis use, and their entries would show in
+# the demo's audit log.
+caddyfile=$work/Caddyfile
+sed 's/key_prefix hookgate:/key_prefix hookgate-demo:/' Caddyfile.example >"$caddyfile"
 if scripts/ensure-redis.sh >/dev/null 2>&1; then
-	echo "== Redis on 127.0.0.1:6379: the outbox, audit log and dedupe marks live there"
+	echo "== Redis on 127.0.0.1:6379: the outbox, audit log and dedupe marks live there, under hookgate-demo:"
 else
 	echo "== no Redis could be reached or started: state lives in Caddy's memory (the redis block is left out)"
-	awk '/^\t\tredis \{/{skip=1} skip&&/^\t\t\}/{skip=0; next} !skip' Caddyfile.example >"$work/Caddyfile"
-	caddyfile=$work/Caddyfile
+	awk '/^\t\tredis \{/{skip=1} skip&&/^\t\t\}/{skip=0; next} !skip' Caddyfile.example >"$caddyfile"
 fi
 
 [ -x ./caddy ] || scripts/xcaddy-build.sh ./caddy

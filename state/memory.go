@@ -144,14 +144,16 @@ func (m *Memory) markLocked(key, claim, owner string, ttl time.Duration, now tim
 // markKey is one key a delivery marks, with the owner it records.
 type markKey struct{ key, owner string }
 
-// markKeys are the keys a delivery marks, as Redis.markKeys picks them.
+// markKeys are the keys a delivery marks (Accepted.marks), with the owner
+// each records.
 func markKeys(a Accepted) []markKey {
+	dedupe, replay := a.marks()
 	keys := make([]markKey, 0, 2)
-	if a.DedupeKey != "" && a.DedupeKey != a.ReplayKey {
-		keys = append(keys, markKey{a.DedupeKey, ""})
+	if dedupe != "" {
+		keys = append(keys, markKey{dedupe, ""})
 	}
-	if a.ReplayKey != "" {
-		keys = append(keys, markKey{a.ReplayKey, a.ReplayOwner})
+	if replay != "" {
+		keys = append(keys, markKey{replay, a.ReplayOwner})
 	}
 	return keys
 }
@@ -160,13 +162,14 @@ func markKeys(a Accepted) []markKey {
 // written (the scripts' gateLua): Committed when it may go on, else what
 // it is, audited.
 func (m *Memory) gateLocked(a Accepted, now time.Time) Outcome {
+	dedupe, replay := a.marks()
 	dk, dok := memMarkValue{}, false
-	if a.DedupeKey != "" && a.DedupeKey != a.ReplayKey {
-		dk, dok = m.markOfLocked(a.DedupeKey, now)
+	if dedupe != "" {
+		dk, dok = m.markOfLocked(dedupe, now)
 	}
 	rk, rok := memMarkValue{}, false
-	if a.ReplayKey != "" {
-		rk, rok = m.markOfLocked(a.ReplayKey, now)
+	if replay != "" {
+		rk, rok = m.markOfLocked(replay, now)
 	}
 	switch {
 	case rok && rk.claim == "" && rk.owner != a.ReplayOwner:
@@ -259,8 +262,8 @@ func (m *Memory) Commit(ctx context.Context, a Accepted) (Outcome, error) {
 	keep, stale, marks := m.orderLocked(a)
 	if stale > 0 && len(keep) == 0 {
 		m.auditLocked(a.Integration, true, outcomeEntry(a.Audit, Stale), a.AuditSize)
-		if a.DedupeKey != "" && a.DedupeKey != a.ReplayKey {
-			m.markLocked(a.DedupeKey, "", "", a.DedupeTTL, now)
+		if dedupe, _ := a.marks(); dedupe != "" {
+			m.markLocked(dedupe, "", "", a.DedupeTTL, now)
 		}
 		return Stale, nil
 	}

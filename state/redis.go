@@ -175,20 +175,19 @@ func (r *Redis) Release(ctx context.Context, a Accepted, token string) error {
 	return nil
 }
 
-// markKeys names a's dedupe and replay keys, and which of them it uses
-// ("1") or not ("0"). A script takes both keys either way, so its key list
-// has one shape; an unused one is a name in the same slot it never
-// touches. A replay key that is the dedupe key (a delivery without an id
-// is keyed by its body) is used as the replay key only, so it records the
-// delivery it was handled for.
+// markKeys names a's dedupe and replay keys (Accepted.marks), and which of
+// them it uses ("1") or not ("0"). A script takes both keys either way, so
+// its key list has one shape; an unused one is a name in the same slot it
+// never touches.
 func (r *Redis) markKeys(a Accepted) (dedupe, replay string, use [2]string) {
 	use = [2]string{"0", "0"}
 	dedupe, replay = r.dedupeKey("-"), r.dedupeKey("-")
-	if a.DedupeKey != "" && a.DedupeKey != a.ReplayKey {
-		dedupe, use[0] = r.dedupeKey(a.DedupeKey), "1"
+	d, rp := a.marks()
+	if d != "" {
+		dedupe, use[0] = r.dedupeKey(d), "1"
 	}
-	if a.ReplayKey != "" {
-		replay, use[1] = r.dedupeKey(a.ReplayKey), "1"
+	if rp != "" {
+		replay, use[1] = r.dedupeKey(rp), "1"
 	}
 	return dedupe, replay, use
 }

@@ -59,6 +59,18 @@ type Accepted struct {
 	MaxOutbox int
 }
 
+// marks are the keys a marks: its dedupe key and its replay key, "" for
+// none. A dedupe key that is the replay key (a delivery without an id is
+// keyed by its body) is the replay key only, so the mark records the
+// delivery it was handled for.
+func (a Accepted) marks() (dedupe, replay string) {
+	dedupe, replay = a.DedupeKey, a.ReplayKey
+	if dedupe == replay {
+		dedupe = ""
+	}
+	return dedupe, replay
+}
+
 // ErrUnavailable wraps every failure to reach the backing store; the
 // handler answers 503 with Retry-After and never acknowledges.
 var ErrUnavailable = errors.New("state store unavailable")

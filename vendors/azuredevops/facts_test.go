@@ -1,7 +1,6 @@
 package azuredevops
 
 import (
-	"slices"
 	"testing"
 	"time"
 
@@ -14,19 +13,16 @@ const customerApps = "9e1b3d5f-7a9c-4e1b-9d5f-7a9c1e3b5d7f"
 // factsWant is what each sample's body states about itself: the event
 // time (RFC 3339, "" for none) and the target names. A sample not listed
 // states nothing (an event type hookgate does not read).
-var factsWant = map[string]struct {
-	at      string
-	targets []string
-}{
-	"azuredevops/build-complete.json":                 {"2025-03-04T16:31:11.2Z", []string{customerApps, "Customer Apps"}},
-	"azuredevops/git-pullrequest-created.json":        {"2025-03-04T16:20:43.007Z", []string{customerApps, "Customer Apps"}},
-	"azuredevops/git-push--multi.json":                {"2025-03-04T16:05:02.551Z", []string{customerApps, "Customer Apps"}},
-	"azuredevops/git-push.json":                       {"2025-03-04T13:40:25.117Z", []string{customerApps, "Customer Apps"}},
-	"corpus:azuredevops/build.complete.json":          {"2016-09-19T13:03:26.4285528Z", []string{"be9b3917-87e6-42a4-a549-2bc06a7a878f"}},
-	"corpus:azuredevops/git.pullrequest.created.json": {"2016-09-19T13:03:27.2879096Z", []string{"be9b3917-87e6-42a4-a549-2bc06a7a878f", "6ce954b1-ce1f-45d1-b94d-e6bf2464ba2c", "Fabrikam"}},
-	"corpus:azuredevops/git.pullrequest.updated.json": {"2016-09-19T13:03:27.2813828Z", []string{"be9b3917-87e6-42a4-a549-2bc06a7a878f", "6ce954b1-ce1f-45d1-b94d-e6bf2464ba2c", "Fabrikam"}},
-	"corpus:azuredevops/git.push.json":                {"2016-09-19T13:03:27.0379153Z", []string{"be9b3917-87e6-42a4-a549-2bc06a7a878f", "6ce954b1-ce1f-45d1-b94d-e6bf2464ba2c", "Fabrikam-Fiber-Git"}},
-	"sample.go":                                       {"2025-03-04T14:05:11Z", []string{"00000000-0000-4000-8000-000000000002", "hookgate"}},
+var factsWant = map[string]payloads.Facts{
+	"azuredevops/build-complete.json":                 {At: "2025-03-04T16:31:11.2Z", Targets: []string{customerApps, "Customer Apps"}},
+	"azuredevops/git-pullrequest-created.json":        {At: "2025-03-04T16:20:43.007Z", Targets: []string{customerApps, "Customer Apps"}},
+	"azuredevops/git-push--multi.json":                {At: "2025-03-04T16:05:02.551Z", Targets: []string{customerApps, "Customer Apps"}},
+	"azuredevops/git-push.json":                       {At: "2025-03-04T13:40:25.117Z", Targets: []string{customerApps, "Customer Apps"}},
+	"corpus:azuredevops/build.complete.json":          {At: "2016-09-19T13:03:26.4285528Z", Targets: []string{"be9b3917-87e6-42a4-a549-2bc06a7a878f"}},
+	"corpus:azuredevops/git.pullrequest.created.json": {At: "2016-09-19T13:03:27.2879096Z", Targets: []string{"be9b3917-87e6-42a4-a549-2bc06a7a878f", "6ce954b1-ce1f-45d1-b94d-e6bf2464ba2c", "Fabrikam"}},
+	"corpus:azuredevops/git.pullrequest.updated.json": {At: "2016-09-19T13:03:27.2813828Z", Targets: []string{"be9b3917-87e6-42a4-a549-2bc06a7a878f", "6ce954b1-ce1f-45d1-b94d-e6bf2464ba2c", "Fabrikam"}},
+	"corpus:azuredevops/git.push.json":                {At: "2016-09-19T13:03:27.0379153Z", Targets: []string{"be9b3917-87e6-42a4-a549-2bc06a7a878f", "6ce954b1-ce1f-45d1-b94d-e6bf2464ba2c", "Fabrikam-Fiber-Git"}},
+	"sample.go":                                       {At: "2025-03-04T14:05:11Z", Targets: []string{"00000000-0000-4000-8000-000000000002", "hookgate"}},
 }
 
 // TestFacts: every event read states the notification's createdDate and
@@ -36,27 +32,7 @@ var factsWant = map[string]struct {
 // documentation example, whose container and repository project ids
 // differ.)
 func TestFacts(t *testing.T) {
-	ss, err := payloads.Samples("azuredevops")
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := payloads.FromSample(Vendor, sample)
-	for _, s := range append(ss, payloads.Sample{Rel: "sample.go", Body: d.Body, Delivery: d}) {
-		t.Run(s.Name(), func(t *testing.T) {
-			n, err := events.NormalizeDelivery(s.Delivery)
-			if err != nil {
-				t.Fatal(err)
-			}
-			w := factsWant[s.Name()]
-			var at time.Time
-			if w.at != "" {
-				at, _ = time.Parse(time.RFC3339, w.at)
-			}
-			if !n.Facts.EventTime.Equal(at) || !slices.Equal(n.Facts.Targets, w.targets) {
-				t.Errorf("facts %v %q, want %v %q", n.Facts.EventTime, n.Facts.Targets, at, w.targets)
-			}
-		})
-	}
+	payloads.CheckFacts(t, payloads.WithSample(t, Vendor, sample, "azuredevops"), factsWant)
 }
 
 // TestFactsFallbacks: without createdDate a push states its resource's

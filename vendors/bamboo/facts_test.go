@@ -2,16 +2,14 @@ package bamboo
 
 import (
 	"testing"
-	"time"
 
-	"github.com/hookgate/caddy-hookgate/events"
 	"github.com/hookgate/caddy-hookgate/internal/payloads"
 )
 
 // factsWant is the event time each sample states (RFC 3339); a sample not
 // listed states none.
-var factsWant = map[string]string{
-	"bamboo/build-failed--full.json": "2025-03-04T17:02:33Z",
+var factsWant = map[string]payloads.Facts{
+	"bamboo/build-failed--full.json": {At: "2025-03-04T17:02:33Z"},
 	// build-completed.json and the sample carry no finishedAt.
 }
 
@@ -19,24 +17,5 @@ var factsWant = map[string]string{
 // a time (an unsubstituted ${bamboo...} variable does not); it names no
 // repository or project to bind a target to.
 func TestFacts(t *testing.T) {
-	ss, err := payloads.Samples("bamboo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := payloads.FromSample(Vendor, sample)
-	for _, s := range append(ss, payloads.Sample{Rel: "sample.go", Body: d.Body, Delivery: d}) {
-		t.Run(s.Name(), func(t *testing.T) {
-			n, err := events.NormalizeDelivery(s.Delivery)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var at time.Time
-			if w := factsWant[s.Name()]; w != "" {
-				at, _ = time.Parse(time.RFC3339, w)
-			}
-			if !n.Facts.EventTime.Equal(at) || n.Facts.Targets != nil {
-				t.Errorf("facts %v %q, want %v and no target", n.Facts.EventTime, n.Facts.Targets, at)
-			}
-		})
-	}
+	payloads.CheckFacts(t, payloads.WithSample(t, Vendor, sample, "bamboo"), factsWant)
 }

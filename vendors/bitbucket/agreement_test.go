@@ -32,12 +32,7 @@ var placeholderState = map[string]bool{"corpus:bitbucket/pull-request-merged.jso
 // the send-test sample.
 func samples(t *testing.T) []payloads.Sample {
 	t.Helper()
-	ss, err := payloads.Samples("bitbucket", "bitbucket-server")
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := payloads.FromSample(Vendor, sample)
-	return append(ss, payloads.Sample{Rel: "sample.go", Body: d.Body, Delivery: d})
+	return payloads.WithSample(t, Vendor, sample, "bitbucket", "bitbucket-server")
 }
 
 // TestEventAgreesWithBody: X-Event-Key travels outside the signature, so

@@ -13,22 +13,19 @@ import (
 // factsWant is what each sample's signed body states about itself: the
 // event time (RFC 3339, "" for none) and the target names. A sample not
 // listed states nothing (a key hookgate does not read, or a ping).
-var factsWant = map[string]struct {
-	at      string
-	targets []string
-}{
-	"bitbucket/pull-request-created.json":            {"2025-03-04T09:12:40.118233Z", []string{"acme-team/inventory"}},
-	"bitbucket/repo-push--multi.json":                {"", []string{"acme-team/inventory"}},
-	"bitbucket/repo-push.json":                       {"", []string{"acme-team/inventory"}},
-	"bitbucket-server/pr-opened.json":                {"2025-03-04T12:31:45Z", []string{"FIN/ledger"}},
-	"bitbucket-server/repo-refs-changed.json":        {"2025-03-04T12:15:09Z", []string{"FIN/ledger"}},
-	"corpus:bitbucket/pull-request-created.json":     {"2015-04-06T15:23:38.205705Z", []string{"team_name/repo_name"}},
-	"corpus:bitbucket/pull-request-updated.json":     {"2015-04-06T15:23:38.205705Z", []string{"team_name/repo_name"}},
-	"corpus:bitbucket/repo-push.json":                {"", []string{"team_name/repo_name"}},
-	"corpus:bitbucket-server/pr-modified.json":       {"2019-03-01T09:19:48Z", []string{"~gopher/webhook-test"}},
-	"corpus:bitbucket-server/pr-opened.json":         {"2019-03-01T09:31:15Z", []string{"~gopher/webhook-test"}},
-	"corpus:bitbucket-server/repo-refs-changed.json": {"2019-03-01T09:37:14Z", []string{"~gopher/webhook-test"}},
-	"sample.go": {"", []string{"hookgate/hookgate-send-test"}},
+var factsWant = map[string]payloads.Facts{
+	"bitbucket/pull-request-created.json":            {At: "2025-03-04T09:12:40.118233Z", Targets: []string{"acme-team/inventory"}},
+	"bitbucket/repo-push--multi.json":                {Targets: []string{"acme-team/inventory"}},
+	"bitbucket/repo-push.json":                       {Targets: []string{"acme-team/inventory"}},
+	"bitbucket-server/pr-opened.json":                {At: "2025-03-04T12:31:45Z", Targets: []string{"FIN/ledger"}},
+	"bitbucket-server/repo-refs-changed.json":        {At: "2025-03-04T12:15:09Z", Targets: []string{"FIN/ledger"}},
+	"corpus:bitbucket/pull-request-created.json":     {At: "2015-04-06T15:23:38.205705Z", Targets: []string{"team_name/repo_name"}},
+	"corpus:bitbucket/pull-request-updated.json":     {At: "2015-04-06T15:23:38.205705Z", Targets: []string{"team_name/repo_name"}},
+	"corpus:bitbucket/repo-push.json":                {Targets: []string{"team_name/repo_name"}},
+	"corpus:bitbucket-server/pr-modified.json":       {At: "2019-03-01T09:19:48Z", Targets: []string{"~gopher/webhook-test"}},
+	"corpus:bitbucket-server/pr-opened.json":         {At: "2019-03-01T09:31:15Z", Targets: []string{"~gopher/webhook-test"}},
+	"corpus:bitbucket-server/repo-refs-changed.json": {At: "2019-03-01T09:37:14Z", Targets: []string{"~gopher/webhook-test"}},
+	"sample.go": {Targets: []string{"hookgate/hookgate-send-test"}},
 }
 
 // TestFacts: a Cloud pull request states pullrequest.updated_on, a Cloud
@@ -36,22 +33,7 @@ var factsWant = map[string]struct {
 // repository.full_name, Data Center PROJECT/slug (the pull request's
 // toRef repository) as the target.
 func TestFacts(t *testing.T) {
-	for _, s := range samples(t) {
-		t.Run(s.Name(), func(t *testing.T) {
-			n, err := events.NormalizeDelivery(s.Delivery)
-			if err != nil {
-				t.Fatal(err)
-			}
-			w := factsWant[s.Name()]
-			var at time.Time
-			if w.at != "" {
-				at, _ = time.Parse(time.RFC3339, w.at)
-			}
-			if !n.Facts.EventTime.Equal(at) || !slices.Equal(n.Facts.Targets, w.targets) {
-				t.Errorf("facts %v %q, want %v %q", n.Facts.EventTime, n.Facts.Targets, at, w.targets)
-			}
-		})
-	}
+	payloads.CheckFacts(t, samples(t), factsWant)
 }
 
 // TestFactsEdges: an unreadable time states none and is not malformed; a

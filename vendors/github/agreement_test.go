@@ -17,12 +17,7 @@ var actedOn = []string{"push", "pull_request", "ping", "workflow_run", "check_su
 // the corpus when HOOKGATE_CORPUS is set, and the send-test sample.
 func samples(t *testing.T) []payloads.Sample {
 	t.Helper()
-	ss, err := payloads.Samples("github")
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := payloads.FromSample(Vendor, sample)
-	return append(ss, payloads.Sample{Rel: "sample.go", Body: d.Body, Delivery: d})
+	return payloads.WithSample(t, Vendor, sample, "github")
 }
 
 // TestEventAgreesWithBody: X-GitHub-Event travels outside the signature,

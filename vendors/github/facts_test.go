@@ -6,28 +6,26 @@ import (
 	"time"
 
 	"github.com/hookgate/caddy-hookgate/events"
+	"github.com/hookgate/caddy-hookgate/internal/payloads"
 )
 
 // factsWant is what each sample's signed body states about itself: the
 // event time (RFC 3339, "" for none) and the target names. A sample not
 // listed states nothing (an event hookgate does not read).
-var factsWant = map[string]struct {
-	at      string
-	targets []string
-}{
-	"github/ping.json":                    {"", []string{"acme/payments-api"}}, // hook.updated_at is not the ping's time
-	"github/pull_request.json":            {"2025-03-04T09:12:40Z", []string{"acme/payments-api"}},
-	"github/push--deleted.json":           {"2025-03-04T10:43:20Z", []string{"acme/payments-api"}},
-	"github/push--form.txt":               {"2025-03-04T09:03:25Z", []string{"acme/legacy-batch"}},
-	"github/push--tag.json":               {"2025-03-04T10:30:10Z", []string{"acme/payments-api"}},
-	"github/push.json":                    {"2025-03-04T10:21:30Z", []string{"acme/payments-api"}},
-	"github/workflow_run--completed.json": {"2025-03-04T11:42:10Z", []string{"acme/payments-api"}},
-	"corpus:github/check-suite.json":      {"2018-05-04T01:14:52Z", []string{"github/hello-world"}},
-	"corpus:github/ping.json":             {"", nil}, // an old ping names no repository
-	"corpus:github/pull-request.json":     {"2015-05-05T23:40:27Z", []string{"baxterthehacker/public-repo"}},
-	"corpus:github/push.json":             {"2018-06-29T14:04:35Z", []string{"binkkatal/sample_app"}},
-	"corpus:github/workflow_run.json":     {"2015-05-05T23:40:30Z", []string{"baxterthehacker/public-repo"}},
-	"sample.go":                           {"", []string{"hookgate/hookgate-send-test"}},
+var factsWant = map[string]payloads.Facts{
+	"github/ping.json":                    {Targets: []string{"acme/payments-api"}}, // hook.updated_at is not the ping's time
+	"github/pull_request.json":            {At: "2025-03-04T09:12:40Z", Targets: []string{"acme/payments-api"}},
+	"github/push--deleted.json":           {At: "2025-03-04T10:43:20Z", Targets: []string{"acme/payments-api"}},
+	"github/push--form.txt":               {At: "2025-03-04T09:03:25Z", Targets: []string{"acme/legacy-batch"}},
+	"github/push--tag.json":               {At: "2025-03-04T10:30:10Z", Targets: []string{"acme/payments-api"}},
+	"github/push.json":                    {At: "2025-03-04T10:21:30Z", Targets: []string{"acme/payments-api"}},
+	"github/workflow_run--completed.json": {At: "2025-03-04T11:42:10Z", Targets: []string{"acme/payments-api"}},
+	"corpus:github/check-suite.json":      {At: "2018-05-04T01:14:52Z", Targets: []string{"github/hello-world"}},
+	"corpus:github/ping.json":             {}, // an old ping names no repository
+	"corpus:github/pull-request.json":     {At: "2015-05-05T23:40:27Z", Targets: []string{"baxterthehacker/public-repo"}},
+	"corpus:github/push.json":             {At: "2018-06-29T14:04:35Z", Targets: []string{"binkkatal/sample_app"}},
+	"corpus:github/workflow_run.json":     {At: "2015-05-05T23:40:30Z", Targets: []string{"baxterthehacker/public-repo"}},
+	"sample.go":                           {Targets: []string{"hookgate/hookgate-send-test"}},
 }
 
 // TestFacts: push states repository.pushed_at (unix seconds), pull_request
@@ -36,22 +34,7 @@ var factsWant = map[string]struct {
 // target. The facts are stated whether the event is then acted on or
 // ignored (a deleting push, a requested check suite).
 func TestFacts(t *testing.T) {
-	for _, s := range samples(t) {
-		t.Run(s.Name(), func(t *testing.T) {
-			n, err := events.NormalizeDelivery(s.Delivery)
-			if err != nil {
-				t.Fatal(err)
-			}
-			w := factsWant[s.Name()]
-			var at time.Time
-			if w.at != "" {
-				at, _ = time.Parse(time.RFC3339, w.at)
-			}
-			if !n.Facts.EventTime.Equal(at) || !slices.Equal(n.Facts.Targets, w.targets) {
-				t.Errorf("facts %v %q, want %v %q", n.Facts.EventTime, n.Facts.Targets, at, w.targets)
-			}
-		})
-	}
+	payloads.CheckFacts(t, samples(t), factsWant)
 }
 
 // TestFactsTimeSpellings: an ISO pushed_at reads like unix seconds; an

@@ -13,23 +13,20 @@ import (
 // factsWant is what each sample's body states about itself: the event
 // time (RFC 3339, "" for none) and the target names. A sample not listed
 // states nothing (a kind hookgate does not read).
-var factsWant = map[string]struct {
-	at      string
-	targets []string
-}{
-	"gitlab/merge_request--approved.json":           {"2025-03-04T12:05:40Z", []string{"platform/billing-service", "4412"}},
-	"gitlab/merge_request.json":                     {"2025-03-04T11:30:02Z", []string{"platform/billing-service", "4412"}},
-	"gitlab/pipeline.json":                          {"2025-03-04T10:14:51Z", []string{"platform/billing-service", "4412"}},
-	"gitlab/push.json":                              {"", []string{"platform/billing-service", "4412"}},
-	"gitlab/tag_push.json":                          {"", []string{"platform/billing-service", "4412"}},
-	"corpus:gitlab/merge-request-event.json":        {"2013-12-03T17:23:34Z", []string{"gitlabhq/gitlab-test", "1"}},
-	"corpus:gitlab/pipeline-event.json":             {"2016-08-12T15:26:29Z", []string{"gitlab-org/gitlab-test", "1"}},
-	"corpus:gitlab/push-event.json":                 {"", []string{"mike/diaspora", "15"}}, // project_id: no project.id
-	"corpus:gitlab/system-merge-request-event.json": {"2017-09-28T12:23:42.365Z", []string{"jsmith/example"}},
-	"corpus:gitlab/system-push-event.json":          {"", []string{"mike/diaspora", "15"}},
-	"corpus:gitlab/system-tag-event.json":           {"", []string{"jsmith/example", "1"}},
-	"corpus:gitlab/tag-event.json":                  {"", []string{"jsmith/example", "1"}},
-	"sample.go":                                     {"", []string{"hookgate/hookgate-send-test", "1"}},
+var factsWant = map[string]payloads.Facts{
+	"gitlab/merge_request--approved.json":           {At: "2025-03-04T12:05:40Z", Targets: []string{"platform/billing-service", "4412"}},
+	"gitlab/merge_request.json":                     {At: "2025-03-04T11:30:02Z", Targets: []string{"platform/billing-service", "4412"}},
+	"gitlab/pipeline.json":                          {At: "2025-03-04T10:14:51Z", Targets: []string{"platform/billing-service", "4412"}},
+	"gitlab/push.json":                              {Targets: []string{"platform/billing-service", "4412"}},
+	"gitlab/tag_push.json":                          {Targets: []string{"platform/billing-service", "4412"}},
+	"corpus:gitlab/merge-request-event.json":        {At: "2013-12-03T17:23:34Z", Targets: []string{"gitlabhq/gitlab-test", "1"}},
+	"corpus:gitlab/pipeline-event.json":             {At: "2016-08-12T15:26:29Z", Targets: []string{"gitlab-org/gitlab-test", "1"}},
+	"corpus:gitlab/push-event.json":                 {Targets: []string{"mike/diaspora", "15"}}, // project_id: no project.id
+	"corpus:gitlab/system-merge-request-event.json": {At: "2017-09-28T12:23:42.365Z", Targets: []string{"jsmith/example"}},
+	"corpus:gitlab/system-push-event.json":          {Targets: []string{"mike/diaspora", "15"}},
+	"corpus:gitlab/system-tag-event.json":           {Targets: []string{"jsmith/example", "1"}},
+	"corpus:gitlab/tag-event.json":                  {Targets: []string{"jsmith/example", "1"}},
+	"sample.go":                                     {Targets: []string{"hookgate/hookgate-send-test", "1"}},
 }
 
 // TestFacts: a merge request states object_attributes.updated_at, a
@@ -37,22 +34,7 @@ var factsWant = map[string]struct {
 // every kind project.path_with_namespace and the project id (project.id,
 // else project_id) in decimal as its targets.
 func TestFacts(t *testing.T) {
-	for _, s := range samples(t) {
-		t.Run(s.Name(), func(t *testing.T) {
-			n, err := events.NormalizeDelivery(s.Delivery)
-			if err != nil {
-				t.Fatal(err)
-			}
-			w := factsWant[s.Name()]
-			var at time.Time
-			if w.at != "" {
-				at, _ = time.Parse(time.RFC3339, w.at)
-			}
-			if !n.Facts.EventTime.Equal(at) || !slices.Equal(n.Facts.Targets, w.targets) {
-				t.Errorf("facts %v %q, want %v %q", n.Facts.EventTime, n.Facts.Targets, at, w.targets)
-			}
-		})
-	}
+	payloads.CheckFacts(t, samples(t), factsWant)
 }
 
 // TestFactsTimeSpellings: GitLab's own spelling, RFC 3339 and offsets read

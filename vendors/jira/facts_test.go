@@ -10,44 +10,25 @@ import (
 
 // factsWant is the event time each sample states (RFC 3339); a sample not
 // listed states none (an event hookgate does not read).
-var factsWant = map[string]string{
-	"jira/comment-created.json":                      "2025-03-04T14:45:00Z",
-	"jira/comment-updated--adf.json":                 "2025-03-04T14:55:00Z",
-	"jira/issue-updated--labels.json":                "2025-03-04T14:51:40Z",
-	"jira/issue-updated--reopened.json":              "2025-03-05T14:47:02Z",
-	"jira/issue-updated.json":                        "2025-03-04T14:13:42Z",
-	"corpus:jira/cloud_comment_added.json":           "2018-04-20T06:24:52.3Z",
-	"corpus:jira/issue_updated_fields_updated.json":  "2016-01-14T23:01:40.356Z",
-	"corpus:jira/issue_updated_status_updated.json":  "2016-01-14T23:06:37.049Z",
-	"corpus:jira/issue_updated_with_comment.json":    "2015-12-20T19:04:58.448Z",
-	"corpus:jira/issue_updated_without_comment.json": "2015-12-23T11:05:47.986Z",
-	"sample.go": "2025-03-04T14:05:11Z",
+var factsWant = map[string]payloads.Facts{
+	"jira/comment-created.json":                      {At: "2025-03-04T14:45:00Z"},
+	"jira/comment-updated--adf.json":                 {At: "2025-03-04T14:55:00Z"},
+	"jira/issue-updated--labels.json":                {At: "2025-03-04T14:51:40Z"},
+	"jira/issue-updated--reopened.json":              {At: "2025-03-05T14:47:02Z"},
+	"jira/issue-updated.json":                        {At: "2025-03-04T14:13:42Z"},
+	"corpus:jira/cloud_comment_added.json":           {At: "2018-04-20T06:24:52.3Z"},
+	"corpus:jira/issue_updated_fields_updated.json":  {At: "2016-01-14T23:01:40.356Z"},
+	"corpus:jira/issue_updated_status_updated.json":  {At: "2016-01-14T23:06:37.049Z"},
+	"corpus:jira/issue_updated_with_comment.json":    {At: "2015-12-20T19:04:58.448Z"},
+	"corpus:jira/issue_updated_without_comment.json": {At: "2015-12-23T11:05:47.986Z"},
+	"sample.go": {At: "2025-03-04T14:05:11Z"},
 }
 
 // TestFacts: every event read states the top-level timestamp (unix ms),
 // else issue.fields.updated, whether or not it then yields events; Jira
 // hooks are site-wide, so none names a target.
 func TestFacts(t *testing.T) {
-	ss, err := payloads.Samples("jira")
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := payloads.FromSample(Vendor, sample)
-	for _, s := range append(ss, payloads.Sample{Rel: "sample.go", Body: d.Body, Delivery: d}) {
-		t.Run(s.Name(), func(t *testing.T) {
-			n, err := events.NormalizeDelivery(s.Delivery)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var at time.Time
-			if w := factsWant[s.Name()]; w != "" {
-				at, _ = time.Parse(time.RFC3339, w)
-			}
-			if !n.Facts.EventTime.Equal(at) || n.Facts.Targets != nil {
-				t.Errorf("facts %v %q, want %v and no target", n.Facts.EventTime, n.Facts.Targets, at)
-			}
-		})
-	}
+	payloads.CheckFacts(t, payloads.WithSample(t, Vendor, sample, "jira"), factsWant)
 	// Without a timestamp, the issue's updated time.
 	n, err := events.NormalizeDelivery(payloads.Inline(Vendor, nil, "", []byte(`{"webhookEvent":"jira:issue_updated","issue":{"key":"SEC-1","fields":{"updated":"2025-03-04T14:45:00.000+0000"}}}`)))
 	if want := time.Date(2025, 3, 4, 14, 45, 0, 0, time.UTC); err != nil || !n.Facts.EventTime.Equal(want) {

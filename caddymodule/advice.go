@@ -16,7 +16,13 @@ import (
 // has one. The set grows with known integrations only: it is consulted
 // after the record was found.
 type replayAdvice struct {
-	logged sync.Map // integration id + "\x00" + scheme → struct{}
+	logged sync.Map // adviceKey → struct{}
+}
+
+// adviceKey is one integration and scheme the advice was logged for.
+type adviceKey struct {
+	id     string
+	scheme integrations.Scheme
 }
 
 // advise logs the advice for rec the first time rec is served.
@@ -28,7 +34,11 @@ func (ra *replayAdvice) advise(logger *zap.Logger, rec *integrations.Record) {
 	if r, ok := verifiers.RuleOf(rec.Vendor, s); !ok || r.Kind.BodyMAC() {
 		return
 	}
-	if _, seen := ra.logged.LoadOrStore(rec.ID+"\x00"+string(s), struct{}{}); seen {
+	k := adviceKey{rec.ID, s}
+	if _, seen := ra.logged.Load(k); seen {
+		return // every request after the first: no allocation
+	}
+	if _, seen := ra.logged.LoadOrStore(k, struct{}{}); seen {
 		return
 	}
 	fields := []zap.Field{zap.String("integration", rec.ID), zap.String("vendor", string(rec.Vendor)), zap.String("scheme", string(s))}

@@ -27,7 +27,8 @@ func ManualSteps(rec integrations.Record, receiverURL string) string {
 	if receiverURL == "" {
 		receiverURL = "https://<public_url>" + rec.Vendor.ReceiverPath(idOr(rec))
 	}
-	m := &Manual{Record: rec, URL: receiverURL, Secret: SecretPlaceholder(rec), Scheme: rec.EffectiveScheme()}
+	scheme := rec.EffectiveScheme()
+	m := &Manual{Record: rec, URL: receiverURL, Secret: SecretPlaceholder(rec), Scheme: scheme, byHandOnly: !specs[rec.Vendor].registers(scheme)}
 	write(m)
 	return m.b.String()
 }
@@ -58,7 +59,10 @@ type Manual struct {
 	Secret string
 	// Scheme is the record's effective scheme.
 	Scheme integrations.Scheme
-	b      strings.Builder
+	// byHandOnly: the vendor's hook API cannot set the scheme up
+	// (Spec.APISchemes), so these steps are the only way.
+	byHandOnly bool
+	b          strings.Builder
 }
 
 // Line writes one line, formatted as by fmt.Sprintf.
@@ -87,6 +91,11 @@ func (m *Manual) NoAPIHeader(what string) {
 // APIHeader opens the by-hand steps of a vendor with a hook API, what
 // being its display name: they replace `caddy hookgate register <id>`.
 func (m *Manual) APIHeader(what string) {
+	if m.byHandOnly {
+		m.Line("%s's hook API cannot set up scheme %s, so `caddy hookgate register %s` answers these steps; set it up by hand (integration %s):", what, m.Scheme, m.ID(), m.ID())
+		m.Line("")
+		return
+	}
 	m.Line("To set up %s's webhook by hand instead of `caddy hookgate register %s` (integration %s, scheme %s):", what, m.ID(), m.ID(), m.Scheme)
 	m.Line("")
 }

@@ -67,7 +67,7 @@ var (
 // c nil means http.DefaultClient.
 func Register(ctx context.Context, c *http.Client, rec integrations.Record, hook Hook) (Result, error) {
 	spec := specs[rec.Vendor]
-	if spec.Register == nil {
+	if spec.Register == nil || !spec.registers(rec.EffectiveScheme()) {
 		if !rec.Vendor.Known() {
 			return Result{}, fmt.Errorf("vendorapi: %w: unknown vendor %q", ErrBadSetting, rec.Vendor)
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -35,6 +36,12 @@ type Spec struct {
 	// nil: the vendor has no hook API, HasAPI is false and Register answers
 	// ManualSteps.
 	Register func(ctx context.Context, s *Session, hook Hook) (Result, error)
+	// APISchemes are the schemes Register can set up through the vendor's
+	// API; for a record whose effective scheme is another (Jira and
+	// Bitbucket Data Center's Basic auth, which their hook APIs cannot
+	// set), Register answers ManualSteps, as for a vendor without an API.
+	// Default nil: Register handles every scheme.
+	APISchemes []integrations.Scheme
 	// SendTest asks the vendor for a test delivery to hook hookID (never
 	// blank). Default nil: the vendor has no such API and SendTest answers
 	// (false, nil). Setting it without Register is a programming error.
@@ -155,4 +162,10 @@ func authorizeBasicOrBearer(r *http.Request, rec integrations.Record) {
 		return
 	}
 	r.Header.Set("Authorization", "Bearer "+rec.APIToken)
+}
+
+// registers reports whether the vendor's Register can set up a hook
+// verified with scheme s.
+func (s Spec) registers(scheme integrations.Scheme) bool {
+	return s.APISchemes == nil || slices.Contains(s.APISchemes, scheme)
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/hookgate/caddy-hookgate/integrations"
 	"github.com/hookgate/caddy-hookgate/vendorapi"
 )
 
@@ -24,6 +25,7 @@ func init() {
 		DefaultURL:  "https://api.bitbucket.org",
 		Target:      "workspace/repo",
 		Register:    register,
+		APISchemes:  []integrations.Scheme{integrations.SchemeHMAC},
 		ManualSteps: manualSteps,
 		Sample:      &sample,
 	})

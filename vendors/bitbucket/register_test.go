@@ -165,3 +165,10 @@ func TestHasAPI(t *testing.T) {
 func TestDefaultAPIURL(t *testing.T) {
 	fakeapi.WantFirstRequest(t, integrations.Record{ID: "x", Vendor: Vendor, APIToken: fakeapi.APIToken, Target: "acme/pay", Secret: fakeapi.Secret}, "https://api.bitbucket.org/2.0/repositories/acme/pay/hooks")
 }
+
+// TestBasicIsSetUpByHand: Bitbucket Cloud's hook API knows no Basic auth
+// (a Data Center webhook setting), so register under scheme basic answers
+// the steps and calls nothing.
+func TestBasicIsSetUpByHand(t *testing.T) {
+	fakeapi.ManualOnly(t, Vendor, fakeapi.ManualCase{Scheme: integrations.SchemeBasic, Want: []string{"Bitbucket Data Center", "Authentication: Basic", "Authorization: Basic"}})
+}

@@ -9,7 +9,7 @@ const Vendor = integrations.Bitbucket
 func init() {
 	integrations.Register(integrations.Spec{
 		Vendor:      Vendor,
-		Schemes:     []integrations.Scheme{integrations.SchemeHMAC},
+		Schemes:     []integrations.Scheme{integrations.SchemeHMAC, integrations.SchemeBasic},
 		BindsTarget: true,
 	})
 }

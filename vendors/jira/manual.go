@@ -9,10 +9,15 @@ import (
 func manualSteps(m *vendorapi.Manual) {
 	m.APIHeader("Jira")
 	m.Line("1. Jira settings → System → WebHooks → Create a WebHook; Name hookgate.")
-	if m.Scheme == integrations.SchemeHMAC {
+	switch m.Scheme {
+	case integrations.SchemeHMAC:
 		m.Line("2. URL: %s", m.URL)
 		m.Line("3. Secret: %s (Jira then signs `X-Hub-Signature`).", m.Secret)
-	} else {
+	case integrations.SchemeBasic:
+		m.Line("2. URL: %s", m.URL)
+		m.Line("3. Authentication: Basic (Jira Data Center), username hookgate, password %s; Secret: leave empty.", m.Secret)
+		m.Line("   Jira then sends `Authorization: Basic …`; hookgate checks the password only.")
+	default:
 		m.Line("2. URL: %s", m.WithToken())
 		m.Line("3. Secret: leave empty (the token query parameter, URL-encoded, is the credential).")
 	}

@@ -32,6 +32,7 @@ import (
 func init() {
 	vendorapi.RegisterVendor(Vendor, vendorapi.Spec{
 		Register:    register,
+		APISchemes:  []integrations.Scheme{integrations.SchemeToken, integrations.SchemeHMAC},
 		ManualSteps: manualSteps,
 		Sample:      &sample,
 	})

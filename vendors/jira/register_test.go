@@ -170,3 +170,10 @@ func TestHasAPI(t *testing.T) {
 		t.Errorf("HasAPI(%s) = false", Vendor)
 	}
 }
+
+// TestBasicIsSetUpByHand: Jira's webhook API cannot set Basic auth (Data
+// Center), so register under scheme basic answers the steps and calls
+// nothing.
+func TestBasicIsSetUpByHand(t *testing.T) {
+	fakeapi.ManualOnly(t, Vendor, fakeapi.ManualCase{Scheme: integrations.SchemeBasic, Want: []string{"Authentication: Basic", "Authorization: Basic"}})
+}

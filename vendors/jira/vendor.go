@@ -9,7 +9,7 @@ const Vendor = integrations.Jira
 func init() {
 	integrations.Register(integrations.Spec{
 		Vendor:  Vendor,
-		Schemes: []integrations.Scheme{integrations.SchemeToken, integrations.SchemeHMAC},
+		Schemes: []integrations.Scheme{integrations.SchemeToken, integrations.SchemeHMAC, integrations.SchemeBasic},
 		Tickets: true,
 	})
 }

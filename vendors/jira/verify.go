@@ -11,4 +11,6 @@ func init() {
 	verifiers.Register(Vendor, integrations.SchemeToken, verifiers.Rule{Kind: verifiers.KindQueryToken})
 	// hmac: Jira's webhook secret: sha256=<hex> in X-Hub-Signature.
 	verifiers.Register(Vendor, integrations.SchemeHMAC, verifiers.Rule{Kind: verifiers.KindMethodHex, Header: "X-Hub-Signature", Accept: verifiers.AlgSHA256})
+	// basic: Basic auth set on the webhook (Jira Data Center), the password is the secret.
+	verifiers.Register(Vendor, integrations.SchemeBasic, verifiers.Rule{Kind: verifiers.KindBasic, Header: "Authorization"})
 }

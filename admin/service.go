@@ -129,6 +129,12 @@ func (s *Service) View(rec integrations.Record, static bool) map[string]any {
 	if !rec.PreviousValidUntil.IsZero() && rec.PreviousSecret != "" {
 		v["previous_valid_until"] = rec.PreviousValidUntil.UTC().Format(time.RFC3339)
 	}
+	data := rec.Data(s.Now())
+	for _, k := range []string{"max_age", "tolerance"} { // json:"-" durations, shown as written
+		if d, ok := data[k]; ok {
+			v[k] = d
+		}
+	}
 	v["static"] = static
 	v["receiver_path"] = rec.Vendor.ReceiverPath(rec.ID)
 	v["receiver_url"] = s.ReceiverURL(rec)

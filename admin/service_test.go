@@ -207,3 +207,25 @@ func TestAwaitDelivery(t *testing.T) {
 		t.Fatalf("nothing seen: %v %q", ok, why)
 	}
 }
+
+// TestDurationSettingsSurviveUpdate: max_age and tolerance are settings a
+// PUT writes and the view shows, and a later PUT of another setting keeps
+// them (the record is written back whole).
+func TestDurationSettingsSurviveUpdate(t *testing.T) {
+	s, v, _, _ := newService(t)
+	ctx := context.Background()
+	view, _, err := s.Update(ctx, "127.0.0.1:1", "gl", map[string]any{"vendor": "gitlab", "scheme": "signing", "max_age": "off", "tolerance": "20m"})
+	if err != nil || view["max_age"] != "off" || view["tolerance"] != "20m0s" {
+		t.Fatalf("create: %v %v", view, err)
+	}
+	if _, _, err := s.Update(ctx, "127.0.0.1:1", "gl", map[string]any{"target": "acme/pay"}); err != nil {
+		t.Fatal(err)
+	}
+	rec, _ := v.Fetch(ctx, "gl")
+	if rec.MaxAge != integrations.MaxAgeOff || rec.Tolerance != 20*time.Minute || rec.Target != "acme/pay" {
+		t.Fatalf("after a second PUT: max_age %v, tolerance %v, target %q", rec.MaxAge, rec.Tolerance, rec.Target)
+	}
+	if _, _, err := s.Update(ctx, "127.0.0.1:1", "gl", map[string]any{"tolerance": "forever"}); !errors.Is(err, ErrBadRequest) {
+		t.Fatalf("bad tolerance: %v", err)
+	}
+}

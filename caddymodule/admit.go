@@ -80,7 +80,7 @@ func (h *Handler) admit(w http.ResponseWriter, r *http.Request, repl *caddy.Repl
 	in.buf.budget = h.app.bodies
 	if rec.HasSecret() {
 		in.check = h.checks.Get().(*verifiers.Check)
-		in.check.Reset(vendor, in.scheme, verifiers.Delivery{Header: r.Header, RawQuery: r.URL.RawQuery, Now: now}, delivery.Secrets(rec, now))
+		in.check.Reset(vendor, in.scheme, verifiers.Delivery{Header: r.Header, RawQuery: r.URL.RawQuery, Now: now, Tolerance: rec.EffectiveTolerance(time.Duration(h.app.DedupeWindow))}, delivery.Secrets(rec, now))
 		if v, settled := in.check.Settled(); settled && !v.OK() {
 			in.finish(h)
 			return nil, true, h.reject(w, r, repl, &rec, v.Outcome.String(), "signature "+v.Outcome.String()+": "+v.Reason, now)

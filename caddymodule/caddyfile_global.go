@@ -306,6 +306,8 @@ func (ic *IntegrationConfig) unmarshal(d *caddyfile.Dispenser) error {
 			err = oneArg(d, &ic.Target)
 		case "max_age":
 			err = maxAgeArg(d, &ic.MaxAge)
+		case "tolerance":
+			err = toleranceArg(d, &ic.Tolerance)
 		default:
 			return d.Errf("integration: unrecognized subdirective %q", d.Val())
 		}
@@ -325,6 +327,17 @@ func maxAgeArg(d *caddyfile.Dispenser, dst *string) error {
 		return err
 	}
 	if _, err := integrations.ParseMaxAge(*dst); err != nil {
+		return d.Errf("%v", err)
+	}
+	return nil
+}
+
+// toleranceArg reads one tolerance argument: a duration up to 72h.
+func toleranceArg(d *caddyfile.Dispenser, dst *string) error {
+	if err := oneArg(d, dst); err != nil {
+		return err
+	}
+	if _, err := integrations.ParseTolerance(*dst); err != nil {
 		return d.Errf("%v", err)
 	}
 	return nil

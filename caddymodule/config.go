@@ -117,4 +117,8 @@ type IntegrationConfig struct {
 	// MaxAge overrides the app's max_age for this integration: `off` or a
 	// duration. Default: the app's.
 	MaxAge string `json:"max_age,omitempty"`
+	// Tolerance is how far a Standard Webhooks webhook-timestamp (GitLab
+	// `signing`) may be from the clock, either way: a duration up to 72h,
+	// capped at dedupe_window. Default: 5m.
+	Tolerance string `json:"tolerance,omitempty"`
 }

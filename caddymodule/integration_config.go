@@ -43,6 +43,13 @@ func (ic IntegrationConfig) record(id string, repl *caddy.Replacer) (integration
 		}
 		r.MaxAge = d
 	}
+	if ic.Tolerance != "" {
+		d, err := integrations.ParseTolerance(ic.Tolerance)
+		if err != nil {
+			return integrations.Record{}, fmt.Errorf("hookgate: integration %s: %w", id, err)
+		}
+		r.Tolerance = d
+	}
 	if err := r.Validate(); err != nil {
 		return integrations.Record{}, fmt.Errorf("hookgate: %w", err)
 	}

@@ -48,7 +48,23 @@ func (rec Record) Data(now time.Time) map[string]any {
 	str("api_token", rec.APIToken)
 	str("target", rec.Target)
 	list("done_states", rec.DoneStates)
+	str("max_age", rec.maxAgeSetting())
+	if rec.Tolerance > 0 {
+		d["tolerance"] = rec.Tolerance.String()
+	}
 	return d
+}
+
+// maxAgeSetting is MaxAge as written in a record: "off", a duration, or ""
+// for the app's.
+func (rec Record) maxAgeSetting() string {
+	switch {
+	case rec.MaxAge == MaxAgeOff:
+		return "off"
+	case rec.MaxAge > 0:
+		return rec.MaxAge.String()
+	}
+	return ""
 }
 
 // settingKeys are the record fields PUT may change. The webhook secret
@@ -57,6 +73,7 @@ var settingKeys = map[string]bool{
 	"vendor": true, "scheme": true, "active": true, "auto_close_on_resolve": true,
 	"branches": true, "scans": true, "pipeline": true, "api_url": true,
 	"api_user": true, "api_token": true, "target": true, "done_states": true,
+	"max_age": true, "tolerance": true,
 }
 
 // secretKeys are refused by PUT.

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"regexp"
 	"strings"
+	"reflect"
 	"testing"
 	"time"
 
@@ -77,7 +78,7 @@ func TestRecordDataRoundTrip(t *testing.T) {
 		PreviousValidUntil: now.Add(time.Hour).Truncate(time.Second), Scheme: integrations.SchemeHMAC,
 		Active: false, AutoCloseOnResolve: true, Branches: []string{"main"}, Scans: []string{"sast"},
 		Pipeline: true, APIURL: "https://jira.example", APIUser: "bot", APIToken: "tok", Target: "x",
-		DoneStates: []string{"Done"},
+		DoneStates: []string{"Done"}, MaxAge: 48 * time.Hour, Tolerance: 10 * time.Minute,
 	}
 	back, err := integrations.FromData("demo", rec.Data(now), 0)
 	if err != nil {
@@ -89,8 +90,12 @@ func TestRecordDataRoundTrip(t *testing.T) {
 	back.PreviousValidUntil = rec.PreviousValidUntil
 	a, _ := json.Marshal(back)
 	b, _ := json.Marshal(rec)
-	if string(a) != string(b) || back.Secret != rec.Secret || back.PreviousSecret != rec.PreviousSecret || back.APIToken != rec.APIToken {
-		t.Fatalf("round trip changed the record:\n got %s\nwant %s", a, b)
+	if string(a) != string(b) || !reflect.DeepEqual(back, rec) {
+		t.Fatalf("round trip changed the record:\n got %s %+v\nwant %s %+v", a, back, b, rec)
+	}
+	rec.MaxAge = integrations.MaxAgeOff
+	if back, err := integrations.FromData("demo", rec.Data(now), 0); err != nil || back.MaxAge != integrations.MaxAgeOff {
+		t.Fatalf("max_age off round trip: %v %v", back.MaxAge, err)
 	}
 	d := rec.Data(now.Add(2 * time.Hour))
 	if _, ok := d["previous_secret"]; ok {

@@ -108,6 +108,13 @@ func FromData(id string, data map[string]any, version int) (Record, error) {
 		}
 		r.MaxAge = d
 	}
+	if tol := str("tolerance"); tol != "" && err == nil {
+		d, perr := ParseTolerance(tol)
+		if perr != nil {
+			return Record{}, fmt.Errorf("%w: integration %s: %w", ErrInvalidRecord, id, perr)
+		}
+		r.Tolerance = d
+	}
 	if err != nil {
 		return Record{}, err
 	}

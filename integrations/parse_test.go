@@ -42,6 +42,19 @@ func TestFromData(t *testing.T) {
 	}
 }
 
+// tolerance is read from the record; a record without one has the
+// default, and dedupe_window caps it.
+func TestFromDataTolerance(t *testing.T) {
+	r, err := integrations.FromData("gl", map[string]any{"vendor": "gitlab", "scheme": "signing", "tolerance": "20m"}, 1)
+	if err != nil || r.Tolerance != 20*time.Minute || r.EffectiveTolerance(72*time.Hour) != 20*time.Minute || r.EffectiveTolerance(10*time.Minute) != 10*time.Minute {
+		t.Fatalf("tolerance 20m: %v %v", r.Tolerance, err)
+	}
+	r, err = integrations.FromData("gl", map[string]any{"vendor": "gitlab"}, 1)
+	if err != nil || r.EffectiveTolerance(0) != integrations.DefaultTolerance {
+		t.Fatalf("default tolerance: %v %v", r.EffectiveTolerance(0), err)
+	}
+}
+
 func TestFromDataRefuses(t *testing.T) {
 	for name, data := range map[string]map[string]any{
 		"no vendor":           {"secret": "x"},
@@ -53,6 +66,8 @@ func TestFromDataRefuses(t *testing.T) {
 		"secret not a string": {"vendor": "github", "secret": 42},
 		"unknown scan":        {"vendor": "github", "scans": "dast"},
 		"list of objects":     {"vendor": "github", "branches": []any{map[string]any{}}},
+		"bad tolerance":       {"vendor": "gitlab", "tolerance": "a while"},
+		"tolerance too long":  {"vendor": "gitlab", "tolerance": "80h"},
 	} {
 		_, err := integrations.FromData("x", data, 1)
 		if !errors.Is(err, integrations.ErrInvalidRecord) {

@@ -52,6 +52,12 @@ type Record struct {
 	// whose vendor event time is older is refused. MaxAgeOff disables the
 	// check. Default: zero, the app's max_age.
 	MaxAge time.Duration `json:"-"`
+	// Tolerance is how far a Standard Webhooks `webhook-timestamp` (GitLab
+	// `signing`) may be from hookgate's clock, either way, for the
+	// integration's deliveries: longer for a sender whose retries keep the
+	// first attempt's timestamp. Other schemes carry no timestamp and
+	// ignore it. Default: zero, DefaultTolerance (5m).
+	Tolerance time.Duration `json:"-"`
 	// DoneStates are ServiceNow states or ManageEngine status names that
 	// mean done. Default: 6, 7 (ServiceNow); Resolved, Closed (ManageEngine).
 	DoneStates []string `json:"done_states,omitempty"`
@@ -74,6 +80,40 @@ func (r *Record) EffectiveMaxAge(global time.Duration) time.Duration {
 		return r.MaxAge
 	}
 	return max(global, 0)
+}
+
+// DefaultTolerance is the Standard Webhooks timestamp tolerance of a
+// record that sets none: the specification's 5 minutes.
+const DefaultTolerance = 5 * time.Minute
+
+// MaxTolerance is the longest tolerance a record may set. A delivery is
+// remembered by its webhook-id for dedupe_window, so a tolerance longer
+// than that would let a copy in after its mark expired; the handler caps
+// it at dedupe_window as well.
+const MaxTolerance = 72 * time.Hour
+
+// EffectiveTolerance is the Standard Webhooks timestamp tolerance for the
+// record's deliveries given the app's dedupe window: the record's, or
+// DefaultTolerance, never longer than dedupeWindow when that is set.
+func (r *Record) EffectiveTolerance(dedupeWindow time.Duration) time.Duration {
+	t := r.Tolerance
+	if t <= 0 {
+		t = DefaultTolerance
+	}
+	if dedupeWindow > 0 && t > dedupeWindow {
+		t = dedupeWindow
+	}
+	return t
+}
+
+// ParseTolerance reads a tolerance setting: a positive duration such as
+// `15m`, at most MaxTolerance.
+func ParseTolerance(s string) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if err != nil || d < time.Second || d > MaxTolerance {
+		return 0, fmt.Errorf("tolerance %q: want a duration between 1s and %s", s, MaxTolerance)
+	}
+	return d, nil
 }
 
 // ParseMaxAge reads a max_age setting: `off`, or a duration such as `72h`

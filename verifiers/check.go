@@ -296,7 +296,7 @@ func (c *Check) resetStdWebhooks(d Delivery, sec Secrets) {
 	if now.IsZero() {
 		now = time.Now()
 	}
-	if !withinWindow(now.Unix(), unix) {
+	if !withinWindow(now.Unix(), unix, d.Tolerance) {
 		c.settle(Invalid, ReasonTimestampOutsideWindow)
 		return
 	}
@@ -317,10 +317,14 @@ func (c *Check) resetStdWebhooks(d Delivery, sec Secrets) {
 	c.Write(c.buf)
 }
 
-// withinWindow reports whether ts is at most SigningWindow from now, both
-// in unix seconds. ts has at most 15 digits, so nothing overflows.
-func withinWindow(now, ts int64) bool {
-	const w = int64(SigningWindow / time.Second)
+// withinWindow reports whether ts is at most tolerance (zero:
+// SigningWindow) from now, both in unix seconds. ts has at most 15 digits,
+// so nothing overflows.
+func withinWindow(now, ts int64, tolerance time.Duration) bool {
+	if tolerance <= 0 {
+		tolerance = SigningWindow
+	}
+	w := int64(tolerance / time.Second)
 	d := now - ts
 	return d <= w && d >= -w
 }

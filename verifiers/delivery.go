@@ -25,9 +25,12 @@ type Delivery struct {
 	// RawQuery is r.URL.RawQuery, read by the query `token` schemes (Jira,
 	// ManageEngine).
 	RawQuery string
-	// Now is the time against which the Standard Webhooks ±5 minute window
-	// is checked. Zero means time.Now().
+	// Now is the time against which the Standard Webhooks timestamp is
+	// checked. Zero means time.Now().
 	Now time.Time
+	// Tolerance is how far a Standard Webhooks webhook-timestamp may be
+	// from Now, either way. Zero means SigningWindow (5 minutes).
+	Tolerance time.Duration
 }
 
 // Limits on attacker-controlled input. Anything beyond them is Invalid and is
@@ -40,7 +43,7 @@ const (
 	// webhook-signature list.
 	MaxSignatures = 16
 	// SigningWindow is how far a Standard Webhooks timestamp may be from
-	// Delivery.Now in either direction.
+	// Delivery.Now in either direction when Delivery.Tolerance is zero.
 	SigningWindow = 5 * time.Minute
 )
 
@@ -92,8 +95,8 @@ const (
 	ReasonIncompleteSigningHeaders = "incomplete signing headers"
 	// ReasonMalformedTimestamp: webhook-timestamp is not unix seconds.
 	ReasonMalformedTimestamp = "malformed timestamp"
-	// ReasonTimestampOutsideWindow: webhook-timestamp is more than
-	// SigningWindow away from Delivery.Now.
+	// ReasonTimestampOutsideWindow: webhook-timestamp is further from
+	// Delivery.Now than the tolerance (SigningWindow by default).
 	ReasonTimestampOutsideWindow = "timestamp outside window"
 	// ReasonTooManySignatures: webhook-signature lists more than
 	// MaxSignatures entries.

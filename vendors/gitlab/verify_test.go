@@ -34,6 +34,42 @@ func TestStandardWebhooksOfficialVector(t *testing.T) {
 	}
 }
 
+// TestStandardWebhooksTolerance: Delivery.Tolerance replaces the 5 minute
+// window, in both directions, for Verify and the streamed Check alike.
+func TestStandardWebhooksTolerance(t *testing.T) {
+	const ts = 1614265330
+	h := verifierstest.Hdr(
+		"webhook-id", "msg_p5jXN8AQM9LWM0D4loKWxJek",
+		"webhook-timestamp", "1614265330",
+		"webhook-signature", "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
+	)
+	body := []byte(`{"test": 2432232314}`)
+	sec := verifierstest.Secrets("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+	for _, tc := range []struct {
+		skew, tolerance time.Duration
+		ok              bool
+	}{
+		{20 * time.Minute, 30 * time.Minute, true},
+		{-20 * time.Minute, 30 * time.Minute, true},
+		{31 * time.Minute, 30 * time.Minute, false},
+		{2 * time.Minute, time.Minute, false},
+		{4 * time.Minute, 0, true},
+		{6 * time.Minute, 0, false},
+	} {
+		d := verifiers.Delivery{Header: h, Now: time.Unix(ts, 0).Add(tc.skew), Tolerance: tc.tolerance}
+		vd := verifiers.Verify(Vendor, integrations.SchemeSigning, d, body, sec)
+		var c verifiers.Check
+		c.Reset(Vendor, integrations.SchemeSigning, d, sec)
+		c.Write(body)
+		if vd.OK() != tc.ok || c.Verdict().OK() != tc.ok {
+			t.Errorf("skew %v, tolerance %v: Verify %+v, Check %+v; want ok %v", tc.skew, tc.tolerance, vd, c.Verdict(), tc.ok)
+		}
+		if !tc.ok && vd.Reason != verifiers.ReasonTimestampOutsideWindow {
+			t.Errorf("skew %v, tolerance %v: reason %q", tc.skew, tc.tolerance, vd.Reason)
+		}
+	}
+}
+
 // TestSignStandardWebhooksOfficialVector: Sign reproduces the same vector.
 func TestSignStandardWebhooksOfficialVector(t *testing.T) {
 	h, _, err := verifiers.Sign(Vendor, integrations.SchemeSigning, []byte("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),

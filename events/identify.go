@@ -33,13 +33,15 @@ func Identify(v integrations.Vendor, s integrations.Scheme, h http.Header, body 
 	if r := registry[v]; r.Identify != nil {
 		return bounded(r.Identify(s, h, body))
 	}
-	return bounded(templateIdentity(v, body))
+	return bounded(TemplateIdentity(v, body))
 }
 
-// templateIdentity reads the template TEMPLATES.md documents (Jenkins,
+// TemplateIdentity reads the template TEMPLATES.md documents (Jenkins,
 // Bamboo, ServiceNow and ManageEngine send it): top-level "event" and
-// "delivery" fields, the event defaulting to the vendor's kind.
-func templateIdentity(v integrations.Vendor, body []byte) Identity {
+// "delivery" fields, the event defaulting to the vendor's kind ("build"
+// or "ticket"). It is the Identify of vendors that register none, and a
+// vendor's own Identify may start from it.
+func TemplateIdentity(v integrations.Vendor, body []byte) Identity {
 	var b struct {
 		Event    BodyString `json:"event"`
 		Delivery BodyString `json:"delivery"`

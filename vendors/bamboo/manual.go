@@ -22,6 +22,7 @@ func manualSteps(m *vendorapi.Manual) {
 
 // bambooBody is the Bamboo webhook template's payload.
 const bambooBody = `{
+  "delivery": "${bamboo.webhook.uuid}",
   "planKey": "${bamboo.planKey}",
   "planName": "${bamboo.planName}",
   "buildResultKey": "${bamboo.buildResultKey}",

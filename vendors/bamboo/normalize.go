@@ -15,11 +15,11 @@ func resolved(s string) string {
 	return s
 }
 
-// init registers how Bamboo's deliveries are normalized. They are
-// identified by the template's `event` and `delivery` fields (the default
-// Rules.Identify).
+// init registers how Bamboo's deliveries are identified (identify.go: the
+// template's `event` and `delivery` fields, unsubstituted variables
+// absent) and normalized.
 func init() {
-	events.Register(Vendor, events.Rules{Normalize: normalize})
+	events.Register(Vendor, events.Rules{Identify: identify, Normalize: normalize})
 }
 
 // normalize turns a Bamboo delivery into its events. Bamboo sends the

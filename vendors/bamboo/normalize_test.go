@@ -9,13 +9,18 @@ import (
 	"github.com/hookgate/caddy-hookgate/internal/payloads"
 )
 
-// TestIdentify: Bamboo registers no Identify of its own: the template's
-// `event` and `delivery` fields, the event `build` when the body names
-// none.
+// TestIdentify: the template's `event` and `delivery` fields, the event
+// `build` when the body names none; the delivery is the webhook's
+// ${bamboo.webhook.uuid}, and a variable Bamboo left unsubstituted is no
+// delivery id (each build would otherwise repeat the same literal one and
+// be a duplicate of the first).
 func TestIdentify(t *testing.T) {
 	for body, want := range map[string]events.Identity{
 		`{"planKey":"A-B"}`: {Event: "build"},
-		`{"event":"build","delivery":"${bamboo.buildResultKey}"}`: {Event: "build", Delivery: "${bamboo.buildResultKey}"},
+		`{"planKey":"A-B","delivery":"5c1e8a5e-2b8a-4c55-9d3e-0f4b1a2c3d4e"}`: {Event: "build", Delivery: "5c1e8a5e-2b8a-4c55-9d3e-0f4b1a2c3d4e"},
+		`{"event":"build","delivery":"${bamboo.webhook.uuid}"}`:               {Event: "build"},
+		`{"event":"${bamboo.event}","delivery":"${bamboo.buildResultKey}"}`:   {Event: "build"},
+		`{"event":"build.finished","delivery":"ACME-API-271"}`:                {Event: "build.finished", Delivery: "ACME-API-271"},
 	} {
 		if got := events.Identify(Vendor, Vendor.DefaultScheme(), nil, []byte(body)); got != want {
 			t.Errorf("Identify(%s) = %+v, want %+v", body, got, want)

@@ -6,9 +6,9 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"reflect"
 	"regexp"
 	"strings"
-	"reflect"
 	"testing"
 	"time"
 

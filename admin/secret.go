@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hookgate/caddy-hookgate/integrations"
+	"github.com/hookgate/caddy-hookgate/vendorapi"
 )
 
 // DefaultGrace is how long the previous secret stays valid after a
@@ -19,6 +20,16 @@ type Regenerated struct {
 	// or nil when it was revoked at once.
 	PreviousValidUntil any `json:"previous_valid_until"`
 	SecretVersion      int `json:"secret_version"`
+	// Paste is what to enter in the vendor instead of the secret, where
+	// that differs (ServiceNow hmac: base64-encoded); nil otherwise.
+	Paste *vendorapi.Paste `json:"paste,omitempty"`
+}
+
+// Revealed is what reveal answers: the secret and, where the vendor takes
+// another form of it, what to paste.
+type Revealed struct {
+	Secret string           `json:"secret"`
+	Paste  *vendorapi.Paste `json:"paste,omitempty"`
 }
 
 // Regenerate makes a new secret current; the old one stays valid for
@@ -61,20 +72,21 @@ func (s *Service) Regenerate(ctx context.Context, who, id string, grace time.Dur
 		outcome = fmt.Sprintf("version %d, previous secret valid until %s", version, until)
 	}
 	s.log(ctx, who, "regenerate", id, outcome)
-	return Regenerated{Secret: secret, PreviousValidUntil: until, SecretVersion: version}, nil
+	return Regenerated{Secret: secret, PreviousValidUntil: until, SecretVersion: version, Paste: vendorapi.PasteOf(rec, secret)}, nil
 }
 
-// Reveal is the current secret, read from Vault now, never the cache.
-func (s *Service) Reveal(ctx context.Context, who, id string) (string, error) {
+// Reveal is the current secret, read from Vault now, never the cache,
+// and what to paste into the vendor where that is another form of it.
+func (s *Service) Reveal(ctx context.Context, who, id string) (Revealed, error) {
 	rec, err := s.stored(ctx, id)
 	if err != nil {
 		s.log(ctx, who, "reveal", id, "refused: "+err.Error())
-		return "", err
+		return Revealed{}, err
 	}
 	if !rec.HasSecret() {
 		s.log(ctx, who, "reveal", id, "refused: no secret")
-		return "", fmt.Errorf("%w: integration %s has no secret; regenerate one", ErrConflict, id)
+		return Revealed{}, fmt.Errorf("%w: integration %s has no secret; regenerate one", ErrConflict, id)
 	}
 	s.log(ctx, who, "reveal", id, fmt.Sprintf("version %d", rec.Version))
-	return rec.Secret, nil
+	return Revealed{Secret: rec.Secret, Paste: vendorapi.PasteOf(rec, rec.Secret)}, nil
 }

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -135,7 +136,7 @@ func TestUpdateRegenerateReveal(t *testing.T) {
 	if rec.Secret != second.Secret || rec.PreviousSecret != first.Secret || !rec.PreviousActive(time.Now()) || rec.Target != "o/r" {
 		t.Fatalf("stored after rotation: previous active %v, target %q", rec.PreviousActive(time.Now()), rec.Target)
 	}
-	if got, err := s.Reveal(ctx, "127.0.0.1:1", "gh"); err != nil || got != second.Secret {
+	if got, err := s.Reveal(ctx, "127.0.0.1:1", "gh"); err != nil || got.Secret != second.Secret || got.Paste != nil {
 		t.Fatalf("reveal: %v", err)
 	}
 	if len(*invalidated) != 4 {
@@ -227,5 +228,30 @@ func TestDurationSettingsSurviveUpdate(t *testing.T) {
 	}
 	if _, _, err := s.Update(ctx, "127.0.0.1:1", "gl", map[string]any{"tolerance": "forever"}); !errors.Is(err, ErrBadRequest) {
 		t.Fatalf("bad tolerance: %v", err)
+	}
+}
+
+// TestPasteForServiceNowHMAC: regenerate and reveal of a ServiceNow hmac
+// integration answer, beside the secret, the base64 form generateMac
+// takes and where it goes; other integrations answer no paste.
+func TestPasteForServiceNowHMAC(t *testing.T) {
+	s, _, _, _ := newService(t)
+	ctx := context.Background()
+	if _, _, err := s.Update(ctx, "127.0.0.1:1", "sn", map[string]any{"vendor": "servicenow", "scheme": "hmac"}); err != nil {
+		t.Fatal(err)
+	}
+	rot, err := s.Regenerate(ctx, "127.0.0.1:1", "sn", 0)
+	if err != nil || rot.Paste == nil || rot.Paste.Value != base64.StdEncoding.EncodeToString([]byte(rot.Secret)) || !strings.Contains(rot.Paste.Into, "hookgate.key") {
+		t.Fatalf("regenerate: %+v %v", rot, err)
+	}
+	got, err := s.Reveal(ctx, "127.0.0.1:1", "sn")
+	if err != nil || got.Secret != rot.Secret || got.Paste == nil || *got.Paste != *rot.Paste {
+		t.Fatalf("reveal: %+v %v", got, err)
+	}
+	if _, _, err := s.Update(ctx, "127.0.0.1:1", "sn", map[string]any{"scheme": "bearer"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Reveal(ctx, "127.0.0.1:1", "sn"); err != nil || got.Paste != nil {
+		t.Fatalf("reveal under bearer: %+v %v", got, err)
 	}
 }

@@ -187,11 +187,11 @@ func regenerate(svc *admin.Service, w http.ResponseWriter, r *http.Request, id s
 // reveal serves POST .../webhook/reveal: the current secret, read from
 // Vault now (never the cache), in the body only.
 func reveal(svc *admin.Service, w http.ResponseWriter, r *http.Request, id string) error {
-	secret, err := svc.Reveal(r.Context(), r.RemoteAddr, id)
+	revealed, err := svc.Reveal(r.Context(), r.RemoteAddr, id)
 	if err != nil {
 		return adminStatus(err)
 	}
-	return writeAdminJSON(w, map[string]any{"secret": secret})
+	return writeAdminJSON(w, revealed)
 }
 
 // register serves POST .../webhook/register.

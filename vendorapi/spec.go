@@ -62,9 +62,36 @@ type Spec struct {
 	// ManualSteps writes the exact steps to set the webhook up by hand into
 	// m (see Manual). Default nil: ManualSteps answers "".
 	ManualSteps func(m *Manual)
+	// Paste, when set, says what the operator enters in the vendor for a
+	// secret when that is not the secret as hookgate keeps it (ServiceNow's
+	// generateMac takes its key base64-encoded), for rec's scheme; a nil
+	// answer means the secret itself. Regenerate and reveal answer it
+	// beside the secret. Default nil: the secret itself, for every scheme.
+	Paste func(rec integrations.Record, secret string) *Paste
 	// Sample is the delivery `caddy hookgate send-test` signs and posts.
 	// Default nil: send-test refuses the vendor, saying it has no sample.
 	Sample *Sample
+}
+
+// Paste is what to enter in the vendor instead of the secret itself, and
+// where.
+type Paste struct {
+	// Value is what the vendor must be given: it carries the secret, so it
+	// is shown only where the secret is.
+	Value string `json:"value"`
+	// Into names the vendor's field or setting that takes Value, and why
+	// it is not the secret as is.
+	Into string `json:"into"`
+}
+
+// PasteOf is what to enter in rec's vendor for secret, or nil when that is
+// the secret itself (Spec.Paste).
+func PasteOf(rec integrations.Record, secret string) *Paste {
+	p := specs[rec.Vendor].Paste
+	if p == nil || secret == "" {
+		return nil
+	}
+	return p(rec, secret)
 }
 
 // Sample is a vendor's send-test delivery: a small payload in the vendor's

@@ -16,8 +16,10 @@ func manualSteps(m *vendorapi.Manual) {
 		m.Line("   Authentication: Basic, a Basic auth profile with user hookgate and password %s (sent as `Authorization: Basic …`).", m.Secret)
 	case integrations.SchemeHMAC:
 		m.Line("   No Authorization header: the business rule signs the body with the header `X-ServiceNow-Signature`.")
-		m.Line("   Create the system property hookgate.key holding %s base64-encoded:", m.Secret)
-		m.Line("   GlideCertificateEncryption.generateMac takes its key base64-encoded.")
+		m.Line("   Create the system property %s (type password2) holding the secret BASE64-ENCODED, not as is:", KeyProperty)
+		m.Line("   the `paste.value` that `caddy hookgate rotate %s` and `reveal %s` print beside the secret,", m.ID(), m.ID())
+		m.Line("   or: printf %%s '%s' | base64 -w0. GlideCertificateEncryption.generateMac decodes its key from base64;", m.Secret)
+		m.Line("   the raw secret there becomes another key and every delivery is refused 401 signature mismatch.")
 	default:
 		m.Line("   HTTP request header: Authorization = Bearer %s", m.Secret)
 		m.Line("   (or `Bearer ${hookgate_token}` with hookgate_token a variable you fill from a protected property).")

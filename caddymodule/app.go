@@ -113,7 +113,9 @@ type App struct {
 	// without Vault. They are looked up before Vault.
 	Integrations map[string]IntegrationConfig `json:"integrations,omitempty"`
 
+	ctx           caddy.Context // this config's, for the access log check at Start
 	logger        *zap.Logger
+	logged        []credential // what deliveries can carry that an access log would record
 	allowUnsigned bool
 	maxAge        time.Duration // 0: off
 	static        *secretstore.Static
@@ -146,6 +148,7 @@ func (App) CaddyModule() caddy.ModuleInfo {
 // Provision resolves placeholders, builds the static records and takes the
 // shared Vault store from the pool. It does no network I/O.
 func (a *App) Provision(ctx caddy.Context) error {
+	a.ctx = ctx
 	a.logger = ctx.Logger()
 	a.lifecycle = newLifecycle()
 	repl := caddy.NewReplacer()
@@ -204,6 +207,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("hookgate: static integrations: %w", err)
 	}
 	a.static = static
+	a.logged = receivedCredentials(records, a.Vault != nil)
 	for i := range records {
 		// Static integrations get the token-scheme advice at start;
 		// Vault's when first served.
@@ -271,7 +275,7 @@ func (a *App) Validate() error {
 }
 
 // Start starts the outbox worker when an upstream is configured, and logs
-// how the app runs.
+// how the app runs, and which access logs would record credentials.
 func (a *App) Start() error {
 	if !a.state.shared() {
 		a.logger.Warn("no redis block: the outbox, audit log and dedupe marks live in this process's memory; they are neither durable nor shared with other instances")
@@ -307,6 +311,9 @@ func (a *App) Start() error {
 	if a.Vault == nil && len(a.Integrations) == 0 {
 		a.logger.Warn("no vault block and no integration blocks: every delivery will be refused")
 	}
+	// At Start, not Provision: every app, the http app's servers and
+	// routes among them, is provisioned by now.
+	a.warnAccessLogs()
 	return nil
 }
 

@@ -327,6 +327,10 @@ func TestFieldOfReadsCaddysLayout(t *testing.T) {
 	if _, _, err := logEncoder(cfg.Logging.Logs["default"]); err != nil {
 		t.Fatalf("a log's encoder and writer: %v", err)
 	}
+	lax := provisionCaddyfile(t, accessLogCaddyfile("\tservers {\n\t\ttrusted_proxies static 10.0.0.0/8\n\t}\n", hookgateSite(":18080", "")))
+	if got := lax.laxProxyServers(); len(got) != 1 {
+		t.Fatalf("caddyhttp.Server.trustedProxies not read: lax servers %v", got)
+	}
 	if _, ok := fieldOf[*caddy.Config](&a.ctx, "nope"); ok {
 		t.Error("a missing field was read")
 	}

@@ -312,8 +312,10 @@ func (a *App) Start() error {
 		a.logger.Warn("no vault block and no integration blocks: every delivery will be refused")
 	}
 	// At Start, not Provision: every app, the http app's servers and
-	// routes among them, is provisioned by now.
+	// routes among them, is provisioned by now. One warning per finding,
+	// per config load.
 	a.warnAccessLogs()
+	a.warnLaxTrustedProxies()
 	return nil
 }
 

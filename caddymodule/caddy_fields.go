@@ -6,11 +6,11 @@ import (
 )
 
 // fieldOf reads the unexported field name of the struct p points to, when
-// that field has exactly type T. The access log check needs two things
-// Caddy keeps unexported once a config is loaded: the Context's config
-// (its logging app's logs) and each log's encoder and writer; Caddy
-// clears the raw JSON of both as it loads them, so there is nothing else
-// to read. It is false when Caddy's layout is not the one expected (a
+// that field has exactly type T. The start-time checks need what Caddy
+// keeps unexported once a config is loaded: the Context's config (its
+// logging app's logs), each log's encoder and writer, and a server's
+// trusted proxies source; Caddy clears the raw JSON of each as it loads
+// them, so there is nothing else to read. It is false when Caddy's layout is not the one expected (a
 // field renamed or retyped in another Caddy version): the caller then
 // says it could not check, never that all is well.
 // TestFieldOfReadsCaddysLayout fails when that happens.

@@ -66,8 +66,6 @@ type Handler struct {
 	now     func() time.Time
 	checks  *sync.Pool
 	inbound *sync.Pool
-	// proxyCheck runs warnLaxTrustedProxies on the first request.
-	proxyCheck *sync.Once
 }
 
 // CaddyModule returns the Caddy module information.
@@ -84,7 +82,6 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	h.now = time.Now
 	h.checks = &sync.Pool{New: func() any { return new(verifiers.Check) }}
 	h.inbound = &sync.Pool{New: func() any { return new(inbound) }}
-	h.proxyCheck = new(sync.Once)
 	app, err := ctx.App("hookgate")
 	if err != nil {
 		return fmt.Errorf("hookgate: loading app: %w", err)
@@ -120,9 +117,6 @@ func (h *Handler) Validate() error {
 // that multiplexes many senders on one connection.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	dropInboundAnnotations(r.Header)
-	if h.proxyCheck != nil {
-		h.proxyCheck.Do(func() { h.warnLaxTrustedProxies(r) })
-	}
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	closing := r.ProtoMajor == 1
 	if closing {

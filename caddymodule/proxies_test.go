@@ -1,52 +1,50 @@
 package caddymodule
 
 import (
-	"context"
-	"encoding/json"
-	"net/http"
 	"strings"
-	"sync"
 	"testing"
 
-	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 )
 
-// A server that trusts proxies without trusted_proxies_strict, with the
-// limiter on, gets one warning; strict, or the limiter off, none.
-func TestLaxTrustedProxiesWarnedOnce(t *testing.T) {
-	vc := caseByID(t, "gh-1")
+// A server that routes to hookgate and trusts proxies without
+// trusted_proxies_strict, with the limiter on, gets one warning at start
+// naming it; strict, the limiter off, or a server without hookgate, none.
+func TestLaxTrustedProxiesWarnedAtStart(t *testing.T) {
+	const lax = "\tservers {\n\t\ttrusted_proxies static 10.0.0.0/8\n\t}\n"
+	const strict = "\tservers {\n\t\ttrusted_proxies static 10.0.0.0/8\n\t\ttrusted_proxies_strict\n\t}\n"
+	plain := ":18081 {\n\trespond 200\n}\n"
 	for _, tc := range []struct {
-		name    string
-		strict  int
-		limiter bool
-		want    int
+		name, global, sites string
+		limiterOff          bool
+		want                []string
 	}{
-		{"lax, limiter on", 0, true, 1},
-		{"strict, limiter on", 1, true, 0},
-		{"lax, limiter off", 0, false, 0},
+		{"lax, limiter on", lax, hookgateSite(":18080", ""), false, []string{"srv0"}},
+		{"strict, limiter on", strict, hookgateSite(":18080", ""), false, nil},
+		{"lax, limiter off", lax, hookgateSite(":18080", ""), true, nil},
+		{"no proxies trusted", "", hookgateSite(":18080", ""), false, nil},
+		{"lax, no hookgate", lax, plain, false, nil},
+		{"lax, one of two servers routes to hookgate", lax, hookgateSite(":18080", "") + plain, false, []string{"srv0"}},
 	} {
-		app := newTestApp(t, false)
-		if !tc.limiter {
-			app.limit = nil
-		}
-		h, logs := newTestHandler(app)
-		h.proxyCheck = new(sync.Once)
-		srv := &caddyhttp.Server{TrustedProxiesRaw: json.RawMessage(`{"source":"static","ranges":["10.0.0.0/8"]}`), TrustedProxiesStrict: tc.strict}
-		for range 3 {
-			r := validRequest(t, vc)
-			r = r.WithContext(context.WithValue(r.Context(), caddyhttp.ServerCtxKey, srv))
-			if res := serve(t, h, r); res.rec.Code != http.StatusAccepted && res.rec.Code != http.StatusOK {
-				t.Fatalf("%s: %d", tc.name, res.rec.Code)
+		t.Run(tc.name, func(t *testing.T) {
+			a := provisionCaddyfile(t, accessLogCaddyfile(tc.global, tc.sites))
+			if tc.limiterOff {
+				a.limit = nil
 			}
-		}
-		n := 0
-		for _, e := range logs.All() {
-			if strings.Contains(e.Message, "trusted_proxies_strict") {
-				n++
+			core, logs := observer.New(zapcore.WarnLevel)
+			a.logger = zap.New(core)
+			a.warnLaxTrustedProxies()
+			var got []string
+			for _, e := range logs.All() {
+				if strings.Contains(e.Message, "trusted_proxies_strict") {
+					got = append(got, e.ContextMap()["server"].(string))
+				}
 			}
-		}
-		if n != tc.want {
-			t.Errorf("%s: %d warnings, want %d", tc.name, n, tc.want)
-		}
+			if strings.Join(got, ",") != strings.Join(tc.want, ",") {
+				t.Fatalf("warned for servers %v, want %v", got, tc.want)
+			}
+		})
 	}
 }

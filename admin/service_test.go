@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -205,5 +206,39 @@ func TestAwaitDelivery(t *testing.T) {
 	}
 	if ok, why := s.awaitDelivery(ctx, "quiet", time.Now(), 300*time.Millisecond); ok || why != "" {
 		t.Fatalf("nothing seen: %v %q", ok, why)
+	}
+}
+
+// TestFreshGoesThroughReload: with Reload set, every read of a Vault
+// record on an admin path (view, reveal, register) is Reload's, and its
+// errors are mapped as Vault's; a static record never reaches it.
+func TestFreshGoesThroughReload(t *testing.T) {
+	s, v, _, _ := newService(t)
+	ctx := context.Background()
+	if _, err := v.Write(ctx, "gh", map[string]any{"vendor": "github", "secret": "vault-secret-1"}); err != nil {
+		t.Fatal(err)
+	}
+	var reloaded []string
+	s.Reload = func(ctx context.Context, id string) (integrations.Record, error) {
+		reloaded = append(reloaded, id)
+		return v.Fetch(ctx, id)
+	}
+	if _, static, err := s.Fresh(ctx, "gh"); err != nil || static {
+		t.Fatalf("fresh: %v %v", static, err)
+	}
+	if got, err := s.Reveal(ctx, "w", "gh"); err != nil || got != "vault-secret-1" {
+		t.Fatalf("reveal: %v", err)
+	}
+	if _, err := s.Register(ctx, "w", "gh"); !errors.Is(err, ErrBadRequest) {
+		t.Fatalf("register without api_token: %v, want ErrBadRequest after the read", err)
+	}
+	if _, static, err := s.Fresh(ctx, "static-gh"); err != nil || !static {
+		t.Fatalf("fresh static: %v %v", static, err)
+	}
+	if _, err := s.Reveal(ctx, "w", "nobody"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("reveal unknown through Reload: %v", err)
+	}
+	if want := []string{"gh", "gh", "gh", "nobody"}; !slices.Equal(reloaded, want) {
+		t.Fatalf("reloaded %q, want %q", reloaded, want)
 	}
 }

@@ -181,34 +181,6 @@ func TestStaticAndMissing(t *testing.T) {
 	}
 }
 
-// TestAwaitDelivery: setup's wait sees a verified delivery that arrived
-// after it started, and reports a refused one with its reason.
-func TestAwaitDelivery(t *testing.T) {
-	s, _, _, _ := newService(t)
-	ctx := context.Background()
-	start := time.Now()
-	mem := s.Deliveries
-	if err := mem.Reject(ctx, "gh", state.AuditEntry{Time: start.Add(-time.Minute), Signature: "invalid", Reason: "signature invalid: old"}, 10); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		time.Sleep(300 * time.Millisecond)
-		_, _ = mem.Commit(ctx, state.Accepted{Integration: "gh", Audit: state.AuditEntry{Time: time.Now(), Signature: "valid"}, AuditSize: 10})
-	}()
-	if ok, why := s.awaitDelivery(ctx, "gh", start, 5*time.Second); !ok {
-		t.Fatalf("verified delivery not seen: %q", why)
-	}
-	if err := mem.Reject(ctx, "jira", state.AuditEntry{Time: time.Now(), Signature: "invalid", Reason: "signature invalid: signature mismatch"}, 10); err != nil {
-		t.Fatal(err)
-	}
-	if ok, why := s.awaitDelivery(ctx, "jira", start, 5*time.Second); ok || why != "delivery seen but signature invalid: signature mismatch" {
-		t.Fatalf("refused delivery: %v %q", ok, why)
-	}
-	if ok, why := s.awaitDelivery(ctx, "quiet", time.Now(), 300*time.Millisecond); ok || why != "" {
-		t.Fatalf("nothing seen: %v %q", ok, why)
-	}
-}
-
 // TestFreshGoesThroughReload: with Reload set, every read of a Vault
 // record on an admin path (view, reveal, register) is Reload's, and its
 // errors are mapped as Vault's; a static record never reaches it.

@@ -201,7 +201,9 @@ func TestSendTestNeedsAHookID(t *testing.T) {
 func TestSendTestThatNamesNoDeliveryIsUnidentified(t *testing.T) {
 	const v = "x-vague-test"
 	vendorapi.RegisterVendor(v, vendorapi.Spec{
-		Register: func(context.Context, *vendorapi.Session, vendorapi.Hook) (vendorapi.Result, error) { return vendorapi.Result{}, nil },
+		Register: func(context.Context, *vendorapi.Session, vendorapi.Hook) (vendorapi.Result, error) {
+			return vendorapi.Result{}, nil
+		},
 		SendTest: func(context.Context, *vendorapi.Session, string) (vendorapi.TestDelivery, error) {
 			return vendorapi.TestDelivery{Event: "push"}, nil
 		},
@@ -242,9 +244,11 @@ func TestRegisterVendorRefusesMistakes(t *testing.T) {
 		v    integrations.Vendor
 		spec vendorapi.Spec
 	}{
-		"no name":             {"", vendorapi.Spec{Register: register}},
-		"twice":               {integrations.GitHub, vendorapi.Spec{Register: register}},
-		"send-test alone":     {"x-send-test-alone", vendorapi.Spec{SendTest: func(context.Context, *vendorapi.Session, string) (vendorapi.TestDelivery, error) { return vendorapi.TestDelivery{}, nil }}},
+		"no name": {"", vendorapi.Spec{Register: register}},
+		"twice":   {integrations.GitHub, vendorapi.Spec{Register: register}},
+		"send-test alone": {"x-send-test-alone", vendorapi.Spec{SendTest: func(context.Context, *vendorapi.Session, string) (vendorapi.TestDelivery, error) {
+			return vendorapi.TestDelivery{}, nil
+		}}},
 		"sample without body": {"x-empty-sample", vendorapi.Spec{Sample: &vendorapi.Sample{}}},
 	} {
 		t.Run(name, func(t *testing.T) {

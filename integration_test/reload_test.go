@@ -22,7 +22,7 @@ func TestSecretWrittenInVaultAndRegisteredVerifiesEverywhere(t *testing.T) {
 	api := newFakeGitHubAPI(t, "gh-api-token-reload-41c")
 	const id = "reload-gh"
 	record := func(secret string) map[string]any {
-		return map[string]any{"vendor": "github", "secret": secret, "api_url": api.URL, "api_token": api.token, "target": "acme/reload"}
+		return map[string]any{"vendor": "github", "secret": secret, "api_url": api.URL, "api_token": api.token, "target": "acme/payments-api"}
 	}
 	s1, s2, s3 := "reload-secret-1-8d3a", "reload-secret-2-f07b", "reload-secret-3-2c95"
 	putRecord(t, vault, id, record(s1))

@@ -9,5 +9,6 @@
 // ErrBadRequest, ErrUnavailable, ErrVendor) that the admin routes map to
 // HTTP statuses; it never reads a request or writes an answer, and never
 // reads a secret from a cache: what it reveals or registers comes from the
-// record's source.
+// record's source, and what it read from Vault goes to every instance's
+// record cache (Service.Reload), so the verifiers use that secret too.
 package admin

@@ -38,6 +38,13 @@ type Service struct {
 	// Invalidate drops id from every instance's record cache after a
 	// write. Default: nothing.
 	Invalidate func(ctx context.Context, id string)
+	// Reload reads id's record from Vault in Fresh's place of
+	// Vault.Fetch: from Vault itself, never a cache, and puts what it read
+	// into every instance's record cache, so the secret reveal shows and
+	// register gives the vendor is the one every verifier uses, also after
+	// a change made in Vault directly. Default nil: Vault.Fetch, and no
+	// cache learns of the read.
+	Reload func(ctx context.Context, id string) (integrations.Record, error)
 	// Deliveries is the audit log setup watches for the test delivery.
 	Deliveries state.Deliveries
 	// Log records one admin action: who asked (the remote address), what,
@@ -79,14 +86,26 @@ func (s *Service) List(ctx context.Context) ([]string, error) {
 }
 
 // Fresh reads id's record from its source: the config for a static
-// integration (static true), else Vault itself, never the cache.
+// integration (static true), else Vault itself, never the cache, through
+// Reload when it is set (so every cache then holds what was read).
 func (s *Service) Fresh(ctx context.Context, id string) (rec integrations.Record, static bool, err error) {
 	c := secretstore.Chain{Static: s.Static}
-	if s.Vault != nil {
+	switch {
+	case s.Vault != nil && s.Reload != nil:
+		c.Next = fetchFunc(s.Reload)
+	case s.Vault != nil:
 		c.Next = s.Vault
 	}
 	rec, static, err = c.Find(ctx, id)
 	return rec, static, storeError(id, err)
+}
+
+// fetchFunc is a function as a secretstore.Fetcher.
+type fetchFunc func(ctx context.Context, id string) (integrations.Record, error)
+
+// Fetch calls f.
+func (f fetchFunc) Fetch(ctx context.Context, id string) (integrations.Record, error) {
+	return f(ctx, id)
 }
 
 // stored is Fresh for the actions that write Vault: a static integration

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -181,31 +182,37 @@ func TestStaticAndMissing(t *testing.T) {
 	}
 }
 
-// TestAwaitDelivery: setup's wait sees a verified delivery that arrived
-// after it started, and reports a refused one with its reason.
-func TestAwaitDelivery(t *testing.T) {
-	s, _, _, _ := newService(t)
+// TestFreshGoesThroughReload: with Reload set, every read of a Vault
+// record on an admin path (view, reveal, register) is Reload's, and its
+// errors are mapped as Vault's; a static record never reaches it.
+func TestFreshGoesThroughReload(t *testing.T) {
+	s, v, _, _ := newService(t)
 	ctx := context.Background()
-	start := time.Now()
-	mem := s.Deliveries
-	if err := mem.Reject(ctx, "gh", state.AuditEntry{Time: start.Add(-time.Minute), Signature: "invalid", Reason: "signature invalid: old"}, 10); err != nil {
+	if _, err := v.Write(ctx, "gh", map[string]any{"vendor": "github", "secret": "vault-secret-1"}); err != nil {
 		t.Fatal(err)
 	}
-	go func() {
-		time.Sleep(300 * time.Millisecond)
-		_, _ = mem.Commit(ctx, state.Accepted{Integration: "gh", Audit: state.AuditEntry{Time: time.Now(), Signature: "valid"}, AuditSize: 10})
-	}()
-	if ok, why := s.awaitDelivery(ctx, "gh", start, 5*time.Second); !ok {
-		t.Fatalf("verified delivery not seen: %q", why)
+	var reloaded []string
+	s.Reload = func(ctx context.Context, id string) (integrations.Record, error) {
+		reloaded = append(reloaded, id)
+		return v.Fetch(ctx, id)
 	}
-	if err := mem.Reject(ctx, "jira", state.AuditEntry{Time: time.Now(), Signature: "invalid", Reason: "signature invalid: signature mismatch"}, 10); err != nil {
-		t.Fatal(err)
+	if _, static, err := s.Fresh(ctx, "gh"); err != nil || static {
+		t.Fatalf("fresh: %v %v", static, err)
 	}
-	if ok, why := s.awaitDelivery(ctx, "jira", start, 5*time.Second); ok || why != "delivery seen but signature invalid: signature mismatch" {
-		t.Fatalf("refused delivery: %v %q", ok, why)
+	if got, err := s.Reveal(ctx, "w", "gh"); err != nil || got != "vault-secret-1" {
+		t.Fatalf("reveal: %v", err)
 	}
-	if ok, why := s.awaitDelivery(ctx, "quiet", time.Now(), 300*time.Millisecond); ok || why != "" {
-		t.Fatalf("nothing seen: %v %q", ok, why)
+	if _, err := s.Register(ctx, "w", "gh"); !errors.Is(err, ErrBadRequest) {
+		t.Fatalf("register without api_token: %v, want ErrBadRequest after the read", err)
+	}
+	if _, static, err := s.Fresh(ctx, "static-gh"); err != nil || !static {
+		t.Fatalf("fresh static: %v %v", static, err)
+	}
+	if _, err := s.Reveal(ctx, "w", "nobody"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("reveal unknown through Reload: %v", err)
+	}
+	if want := []string{"gh", "gh", "gh", "nobody"}; !slices.Equal(reloaded, want) {
+		t.Fatalf("reloaded %q, want %q", reloaded, want)
 	}
 }
 

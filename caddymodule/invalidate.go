@@ -17,6 +17,36 @@ import (
 // so a revoked secret stops working everywhere within a second instead of
 // after cache_ttl. Without Redis only the local cache is dropped. The
 // cache TTL remains the fallback for a message that never arrives.
+//
+// An admin read of a Vault record (view, reveal, register, setup) goes
+// through reload: the record read is cached here at once, and the others
+// are told which version was read (state.Invalidations.PublishRead); an
+// instance caching another version drops it and reads Vault on its next
+// lookup, one caching that version does nothing. So a secret changed in
+// Vault directly (`vault kv put`) and then registered is the one every
+// verifier uses, without waiting for cache_ttl.
+
+// reload reads id from Vault for an admin action, caches it here and tells
+// the other instances the version read.
+func (a *App) reload(ctx context.Context, id string) (integrations.Record, error) {
+	rec, changed, err := a.vault.cache.Reload(ctx, id)
+	if err != nil {
+		return rec, err
+	}
+	if changed {
+		a.logger.Debug("an admin read refreshed the cached record", zap.String("integration", id), zap.Int("version", rec.Version))
+	}
+	if a.state == nil || !a.state.shared() {
+		return rec, nil
+	}
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), redisIOTimeout)
+	defer cancel()
+	if err := a.state.invalidations.PublishRead(pctx, id, rec.Version); err != nil {
+		a.logger.Warn("publishing the version an admin action read failed: other instances keep the record they cache until their cache_ttl ends",
+			zap.String("integration", id), zap.Int("version", rec.Version), zap.Error(err))
+	}
+	return rec, nil
+}
 
 // invalidate drops id from this instance's cache and tells the others.
 func (a *App) invalidate(ctx context.Context, id string) {
@@ -57,6 +87,11 @@ func (a *App) startInvalidation() {
 			ID: func(id string) {
 				if integrations.ValidID(id) {
 					a.vault.cache.Invalidate(id)
+				}
+			},
+			Read: func(id string, version int) {
+				if integrations.ValidID(id) {
+					a.vault.cache.KeepVersion(id, version)
 				}
 			},
 			Resubscribed: func() {

@@ -49,7 +49,7 @@ func adminStatus(err error) error {
 }
 
 // adminService is the app's admin.Service: its records, its cache
-// invalidation, its audit log and admin log.
+// invalidation and reload, its audit log and admin log.
 func (a *App) adminService() *admin.Service {
 	s := &admin.Service{
 		Static:     a.static,
@@ -61,7 +61,7 @@ func (a *App) adminService() *admin.Service {
 		Now:        time.Now,
 	}
 	if a.vault != nil {
-		s.Vault = a.vault.vault
+		s.Vault, s.Reload = a.vault.vault, a.reload
 	}
 	return s
 }

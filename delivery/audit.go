@@ -42,6 +42,7 @@ func RejectedEntry(rec integrations.Record, h http.Header, signature, reason str
 		Vendor:    string(rec.Vendor),
 		Event:     ident.Event,
 		Delivery:  ident.Delivery,
+		Hook:      ident.Hook,
 		Action:    "rejected",
 		Signature: signature,
 		Reason:    reason,

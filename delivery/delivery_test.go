@@ -173,3 +173,36 @@ func TestRejectedEntryReadsHeadersOnly(t *testing.T) {
 		t.Fatalf("entry %+v", e)
 	}
 }
+
+// TestHookOfTheEntry: an accepted ping's entry names the hook its signed
+// body names, whatever X-GitHub-Hook-ID says; a refused delivery's names
+// the one its headers name, and so does a verified one Prepare refused.
+func TestHookOfTheEntry(t *testing.T) {
+	rec := integrations.Record{ID: "gh", Vendor: integrations.GitHub, Secret: "s", Active: true, Target: "acme/pay"}
+	ping := []byte(`{"zen":"Keep it simple.","hook_id":4242,"hook":{"id":4242},"repository":{"full_name":"acme/pay"}}`)
+	hdr := map[string]string{"X-GitHub-Event": "ping", "X-GitHub-Delivery": "p-1", "X-GitHub-Hook-ID": "999"}
+	v, err := Prepare(rec, webhook(rec, ping, hdr), Policy{})
+	if err != nil || v.Entry.Hook != "4242" || v.Entry.Event != "ping" {
+		t.Fatalf("accepted ping: %+v, %v", v, err)
+	}
+	anyTarget := rec
+	anyTarget.Target = ""
+	push := webhook(anyTarget, payload(t, "github/push.json"), map[string]string{"X-GitHub-Event": "push", "X-GitHub-Hook-ID": "999"})
+	if v, err := Prepare(anyTarget, push, Policy{}); err != nil || v.Entry.Hook != "" {
+		t.Fatalf("accepted push names a hook its body does not: %v", err)
+	}
+	other := rec
+	other.Target = "acme/other"
+	d := webhook(other, ping, hdr)
+	_, err = Prepare(other, d, Policy{})
+	if e := RefusedEntry(d, err); !errors.Is(err, ErrWrongTarget) || e.Hook != "999" {
+		t.Fatalf("refused ping: hook %q, %v", e.Hook, err)
+	}
+	h := http.Header{}
+	for k, v := range hdr {
+		h.Set(k, v)
+	}
+	if e := RejectedEntry(rec, h, "invalid", "signature invalid: signature mismatch", now); e.Hook != "999" {
+		t.Fatalf("rejected ping: hook %q", e.Hook)
+	}
+}

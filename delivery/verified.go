@@ -69,6 +69,7 @@ func Prepare(rec integrations.Record, d events.Delivery, p Policy) (*Verified, e
 	if n.Ignored {
 		v.Action = "ignored"
 		v.Entry = AuditEntry(d, nil, "ignored", n.Reason)
+		v.Entry.Hook = n.Facts.Hook
 		v.PrimaryID = events.EventID(d.DeliveryKey)
 		return v, nil
 	}
@@ -81,6 +82,7 @@ func Prepare(rec integrations.Record, d events.Delivery, p Policy) (*Verified, e
 		v.PrimaryID = events.EventID(d.DeliveryKey)
 	}
 	v.Entry = AuditEntry(d, primary, v.Action, "")
+	v.Entry.Hook = n.Facts.Hook
 	return v, nil
 }
 
@@ -101,15 +103,20 @@ func namesTarget(names []string, target string) bool {
 }
 
 // RefusedEntry is the rejected-list audit entry of a verified delivery
-// that Prepare refused with err.
+// that Prepare refused with err; like every refused delivery's, its hook
+// is the one its headers name.
 func RefusedEntry(d events.Delivery, err error) state.AuditEntry {
+	var e state.AuditEntry
 	switch {
 	case errors.Is(err, ErrTooOld):
-		return AuditEntry(d, nil, "stale", ErrTooOld.Error())
+		e = AuditEntry(d, nil, "stale", ErrTooOld.Error())
 	case errors.Is(err, ErrWrongTarget):
-		return AuditEntry(d, nil, "rejected", ErrWrongTarget.Error())
+		e = AuditEntry(d, nil, "rejected", ErrWrongTarget.Error())
+	default:
+		e = AuditEntry(d, nil, "rejected", malformedReason(err))
 	}
-	return AuditEntry(d, nil, "rejected", malformedReason(err))
+	e.Hook = d.Identity.Hook
+	return e
 }
 
 // malformedReason is the audited reason of a malformed body: "malformed

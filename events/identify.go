@@ -18,6 +18,12 @@ type Identity struct {
 	// retries; empty when the vendor sends none. An id that is too long or
 	// not printable ASCII is its digest: `sha256:` and 32 hex digits.
 	Delivery string
+	// Hook is the vendor's id of the hook that sent the delivery, as the
+	// request's headers name it (GitHub's X-GitHub-Hook-ID); empty when
+	// they name none, or none printable and short. No credential covers
+	// it: a refused delivery's audit entry shows it, an accepted one's the
+	// hook its signed body names (Facts.Hook).
+	Hook string
 }
 
 // maxIdentityLen bounds what is taken from a header or body field.
@@ -82,7 +88,8 @@ func defaultEvent(v integrations.Vendor) string {
 }
 
 // bounded keeps what goes into headers and logs as it is printable and
-// short: an event name that is not is dropped, a delivery id hashed. A
+// short: an event name or hook id that is not is dropped, a delivery id
+// hashed. A
 // delivery id is the dedupe key (DeliveryKey), so dropping one would make
 // every delivery of one body with an over-long id (a Standard Webhooks
 // webhook-id may be up to the verifier's credential bound) a duplicate of
@@ -90,6 +97,9 @@ func defaultEvent(v integrations.Vendor) string {
 func bounded(id Identity) Identity {
 	if !printable(id.Event) {
 		id.Event = ""
+	}
+	if !printable(id.Hook) {
+		id.Hook = ""
 	}
 	if !printable(id.Delivery) {
 		id.Delivery = hashedDelivery(id.Delivery)

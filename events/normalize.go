@@ -67,6 +67,10 @@ type Facts struct {
 	// path and id, Azure DevOps project name and id); none when it names
 	// none. A delivery to an integration with a target must name it.
 	Targets []string
+	// Hook is the vendor's id of the hook the body says sent it (GitHub's
+	// ping names its hook_id); empty when it names none. Setup matches
+	// the test delivery it asked for by it.
+	Hook string
 }
 
 // NormalizeDelivery turns a verified delivery into its primary events and
@@ -132,6 +136,12 @@ func (in *Input) AddTarget(names ...string) {
 			in.facts.Targets = append(in.facts.Targets, capString(n, MaxFieldLen))
 		}
 	}
+}
+
+// SetHook records the vendor's id of the hook the signed body says sent
+// the delivery (Facts.Hook), cut to MaxFieldLen.
+func (in *Input) SetHook(id string) {
+	in.facts.Hook = capString(id, MaxFieldLen)
 }
 
 // Header is the delivery's request header; nil for a polled delivery.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,10 +25,14 @@ import (
 // GitHub, a ping makes it POST a signed `ping` delivery to the hook's URL
 // with the hook's secret, after answering 204; signWith, when set, signs
 // with another secret instead, as a vendor holding a stale secret would.
+// beforePing, when set, runs between the answer and the ping's delivery;
+// pingIDs are the delivery ids of the pings sent.
 type fakeGitHubAPI struct {
 	*httptest.Server
-	token    string
-	signWith string
+	token      string
+	signWith   string
+	beforePing func()
+	pingIDs    []string
 
 	mu      sync.Mutex
 	hooks   map[int64]*fakeGitHubHook
@@ -113,13 +118,20 @@ func newFakeGitHubAPI(t *testing.T, token string) *fakeGitHubAPI {
 		if f.signWith != "" {
 			secret = f.signWith
 		}
+		before := f.beforePing
 		f.mu.Unlock()
 		if !ok {
 			writeFakeJSON(w, http.StatusNotFound, map[string]string{"message": "Not Found"})
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
-		go f.deliverPing(t, hook, secret, r.PathValue("owner")+"/"+r.PathValue("repo"))
+		go func() {
+			time.Sleep(100 * time.Millisecond) // GitHub delivers after answering
+			if before != nil {
+				before()
+			}
+			f.deliverPing(t, hook, secret, r.PathValue("owner")+"/"+r.PathValue("repo"))
+		}()
 	})
 	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") != "Bearer "+f.token {
@@ -137,7 +149,6 @@ func newFakeGitHubAPI(t *testing.T, token string) *fakeGitHubAPI {
 
 // deliverPing POSTs GitHub's ping delivery to the hook's URL.
 func (f *fakeGitHubAPI) deliverPing(t *testing.T, hook fakeGitHubHook, secret, repo string) {
-	time.Sleep(100 * time.Millisecond) // GitHub delivers after answering
 	body, _ := json.Marshal(map[string]any{
 		"zen": "Design for failure.", "hook_id": hook.ID,
 		"hook":       map[string]any{"type": "Repository", "id": hook.ID, "name": "web", "active": true, "events": hook.Events, "config": map[string]any{"url": hook.Config.URL, "content_type": "json"}},
@@ -155,7 +166,11 @@ func (f *fakeGitHubAPI) deliverPing(t *testing.T, hook fakeGitHubHook, secret, r
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-GitHub-Event", "ping")
-	req.Header.Set("X-GitHub-Delivery", fmt.Sprintf("ping-%d-%d", hook.ID, time.Now().UnixNano()))
+	delivery := fmt.Sprintf("ping-%d-%d", hook.ID, time.Now().UnixNano())
+	f.mu.Lock()
+	f.pingIDs = append(f.pingIDs, delivery)
+	f.mu.Unlock()
+	req.Header.Set("X-GitHub-Delivery", delivery)
 	req.Header.Set("X-GitHub-Hook-ID", strconv.FormatInt(hook.ID, 10))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -258,7 +273,8 @@ func TestSetupEndToEndThroughFakeGitHubAPINoVendorSaaS(t *testing.T) {
 		// A new integration: give it its first secret, then set it up.
 		c.call(t, http.MethodPost, "/hookgate/integrations/"+id+"/webhook/regenerate", nil, http.StatusOK)
 		res := c.call(t, http.MethodPost, "/hookgate/integrations/"+id+"/webhook/setup", map[string]string{"timeout": "20s"}, http.StatusOK)
-		if res.body["registered"] != true || res.body["test_sent"] != true || res.body["verified"] != true || res.body["error"] != "" {
+		if delivery, _ := res.body["delivery"].(string); res.body["registered"] != true || res.body["test_sent"] != true || res.body["verified"] != true ||
+			res.body["error"] != "" || res.body["event"] != "ping" || !strings.HasPrefix(delivery, "ping-") {
 			t.Fatalf("setup: %s", res.raw)
 		}
 		events := c.call(t, http.MethodGet, "/hookgate/integrations/"+id+"/events", nil, http.StatusOK)
@@ -302,4 +318,61 @@ func TestSetupEndToEndThroughFakeGitHubAPINoVendorSaaS(t *testing.T) {
 		}
 	})
 	assertNoSecretIn(t, "Caddy's log", c.caddy.Log(), api.token, "setup-secret-c3a1")
+}
+
+// TestSetupTakesOnlyItsOwnPingNoVendorSaaS: while setup waits, deliveries
+// that are not its test arrive before the ping, each verified: someone
+// else's push (unique body, valid signature), a replayed copy of it, and a
+// ping of another hook holding the same secret. Setup takes none of them
+// for its test; it answers verified with the ping's delivery id once the
+// ping of its own hook arrives, and counts what it ignored. Before issue 13
+// it answered verified on the foreign push.
+func TestSetupTakesOnlyItsOwnPingNoVendorSaaS(t *testing.T) {
+	vault := testvault.Start(t)
+	redisAddr, prefix := testredis.Shared(t)
+	api := newFakeGitHubAPI(t, "gh-api-token-own-ping-3b")
+	c := startLifecycle(t, vault, redisAddr, prefix)
+	const id, secret = "setup-own-ping", "setup-own-ping-secret-9e4d"
+	putRecord(t, vault, id, map[string]any{"vendor": "github", "secret": secret, "api_url": api.URL, "api_token": api.token, "target": "acme/payments-api"})
+	receiver := c.base + integrations.GitHub.ReceiverPath(id)
+	foreign := make(chan []int, 1)
+	api.mu.Lock()
+	api.beforePing = func() {
+		body := ownBody(readPayload(t, "github/push.json"), "own-ping-foreign")
+		var got []int
+		for _, d := range []struct{ event, delivery string }{{"push", "foreign-push-1"}, {"push", "foreign-push-copy"}} {
+			resp, _ := do(t, signed(t, receiver, integrations.GitHub, integrations.SchemeHMAC, secret, body,
+				map[string]string{"X-GitHub-Event": d.event, "X-GitHub-Delivery": d.delivery}))
+			got = append(got, resp.StatusCode)
+		}
+		other := []byte(`{"zen":"Anything added dilutes everything else.","hook_id":4711,"hook":{"id":4711},"repository":{"full_name":"acme/payments-api"}}`)
+		resp, _ := do(t, signed(t, receiver, integrations.GitHub, integrations.SchemeHMAC, secret, other,
+			map[string]string{"X-GitHub-Event": "ping", "X-GitHub-Delivery": "other-hook-ping", "X-GitHub-Hook-ID": "4711"}))
+		got = append(got, resp.StatusCode)
+		foreign <- got
+		time.Sleep(time.Second) // setup's wait reads the audit log with only these in it
+	}
+	api.mu.Unlock()
+
+	res := c.call(t, http.MethodPost, "/hookgate/integrations/"+id+"/webhook/setup", map[string]string{"timeout": "20s"}, http.StatusOK)
+	if got := <-foreign; !slices.Equal(got, []int{http.StatusAccepted, http.StatusOK, http.StatusAccepted}) {
+		t.Fatalf("the foreign deliveries were answered %v, want 202 (push), 200 (replayed copy), 202 (other hook's ping)", got)
+	}
+	api.mu.Lock()
+	pings := slices.Clone(api.pingIDs)
+	api.mu.Unlock()
+	if len(pings) != 1 {
+		t.Fatalf("%d pings sent when setup answered %s", len(pings), res.raw)
+	}
+	if res.body["verified"] != true || res.body["test_sent"] != true || res.body["delivery"] != pings[0] || res.body["event"] != "ping" ||
+		res.body["error"] != "" || res.body["ignored"] != 3.0 {
+		t.Fatalf("setup: %s; want verified with delivery %s and 3 ignored", res.raw, pings[0])
+	}
+	events := c.call(t, http.MethodGet, "/hookgate/integrations/"+id+"/events", nil, http.StatusOK)
+	for _, want := range []string{`"delivery":"foreign-push-1"`, `"delivery":"foreign-push-copy"`, `"action":"replay"`, `"hook_id":"4711"`, `"delivery":"` + pings[0] + `"`} {
+		if !strings.Contains(events.raw, want) {
+			t.Errorf("audit lacks %s: %s", want, events.raw)
+		}
+	}
+	assertNoSecretIn(t, "Caddy's log", c.caddy.Log(), api.token, secret)
 }

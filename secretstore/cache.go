@@ -229,7 +229,13 @@ func (c *Cache) refresh(ctx context.Context, id string) (integrations.Record, er
 	c.mu.RLock()
 	epoch := c.epoch
 	c.mu.RUnlock()
+	return c.fetchAt(ctx, id, epoch, true)
+}
 
+// fetchAt fetches id and records the outcome unless the cache was
+// invalidated since epoch. When the source is unreachable it answers the
+// cached record while it is usable if stale allows, else ErrUnavailable.
+func (c *Cache) fetchAt(ctx context.Context, id string, epoch uint64, stale bool) (integrations.Record, error) {
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.fetchTimeout)
 	defer cancel()
 	rec, err := c.f.Fetch(fctx, id)
@@ -265,7 +271,7 @@ func (c *Cache) refresh(ctx context.Context, id string) (integrations.Record, er
 		return integrations.Record{}, err
 	default:
 		c.downUntil, c.downErr = now.Add(c.retryInterval), err
-		if e, ok := c.pos[id]; ok && c.usable(e, now) {
+		if e, ok := c.pos[id]; ok && stale && c.usable(e, now) {
 			return e.rec, nil
 		}
 		return integrations.Record{}, fmt.Errorf("%w: %w", ErrUnavailable, err)

@@ -10,7 +10,8 @@ import (
 // records first and asks Next only for an id the config does not hold, so a
 // static integration shadows a stored one of the same id. Deliveries read
 // through the Vault cache (Next is a *Cache); the admin's fresh reads go to
-// Vault itself (Next is a *Vault).
+// Vault itself (Next is a *Vault, or Cache.Reload, which reads Vault and
+// caches what it read).
 type Chain struct {
 	// Static is the config's records. Required.
 	Static Fetcher

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -28,9 +30,16 @@ const (
 // instances: an id one instance publishes reaches every subscriber, the
 // publisher's own included. Delivery is best effort (pub/sub): a
 // subscriber told that it resubscribed must assume it missed messages.
+//
+// A message is the id alone (drop it), or the id, a space and a version
+// ("gh-1 7": version 7 was just read from the store; drop any other).
+// Integration ids hold no space.
 type Invalidations interface {
 	// Publish sends id to every subscriber.
 	Publish(ctx context.Context, id string) error
+	// PublishRead tells every subscriber that version of id was just read
+	// from the store.
+	PublishRead(ctx context.Context, id string, version int) error
 	// Subscribe receives until ctx ends, subscribing again with backoff
 	// whenever the subscription fails. It blocks; h's functions are called
 	// from its goroutine.
@@ -40,8 +49,11 @@ type Invalidations interface {
 // InvalidationHandler is what a subscriber does with what arrives. Every
 // field is optional.
 type InvalidationHandler struct {
-	// ID is called with each published id.
+	// ID is called with each published id, and with each id published
+	// with a version when Read is nil.
 	ID func(id string)
+	// Read is called with each id published with the version read.
+	Read func(id string, version int)
 	// Resubscribed is called when a subscription is confirmed again after
 	// a failure: messages sent meanwhile were lost.
 	Resubscribed func()
@@ -68,6 +80,28 @@ func (r *RedisInvalidations) Publish(ctx context.Context, id string) error {
 		return unavailable("publish invalidation", err)
 	}
 	return nil
+}
+
+// PublishRead implements Invalidations.
+func (r *RedisInvalidations) PublishRead(ctx context.Context, id string, version int) error {
+	return r.Publish(ctx, readMessage(id, version))
+}
+
+// readMessage is the message saying version of id was read.
+func readMessage(id string, version int) string {
+	return id + " " + strconv.Itoa(version)
+}
+
+// dispatch hands one message to h.
+func (h InvalidationHandler) dispatch(msg string) {
+	id, v, read := strings.Cut(msg, " ")
+	version, err := strconv.Atoi(v)
+	switch {
+	case read && err == nil && h.Read != nil:
+		h.Read(id, version)
+	case h.ID != nil:
+		h.ID(id)
+	}
 }
 
 // Subscribe implements Invalidations.
@@ -136,8 +170,8 @@ func receive(ctx context.Context, ps *redis.PubSub, h InvalidationHandler) error
 			}
 			return err
 		}
-		if m, ok := msg.(*redis.Message); ok && h.ID != nil {
-			h.ID(m.Payload)
+		if m, ok := msg.(*redis.Message); ok {
+			h.dispatch(m.Payload)
 		}
 	}
 }
@@ -163,6 +197,11 @@ func (m *MemoryInvalidations) Publish(_ context.Context, id string) error {
 	return nil
 }
 
+// PublishRead implements Invalidations.
+func (m *MemoryInvalidations) PublishRead(ctx context.Context, id string, version int) error {
+	return m.Publish(ctx, readMessage(id, version))
+}
+
 // Subscribe implements Invalidations.
 func (m *MemoryInvalidations) Subscribe(ctx context.Context, h InvalidationHandler) {
 	ch := make(chan string, 64)
@@ -181,10 +220,8 @@ func (m *MemoryInvalidations) Subscribe(ctx context.Context, h InvalidationHandl
 		select {
 		case <-ctx.Done():
 			return
-		case id := <-ch:
-			if h.ID != nil {
-				h.ID(id)
-			}
+		case msg := <-ch:
+			h.dispatch(msg)
 		}
 	}
 }

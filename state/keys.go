@@ -24,7 +24,7 @@ const hashTag = "{hg}"
 //	P{hg}:dedupe:<key>                  string with a TTL: "1" delivery (or body) handled, "claim:<token>" in flight
 //	P{hg}:order:<integration>           hash: ticket key → vendor time (ms) of the newest status change handed on
 //	P{hg}:admin:audit                   stream of operator actions, capped
-//	P{hg}:invalidate                    pub/sub channel: integration ids to drop from caches
+//	P{hg}:invalidate                    pub/sub channel: integration ids to drop from caches (with a version: unless cached at it)
 //	P{hg}:fail:<integration>:<start>    hash: failures per client address in one window
 //	P{hg}:fail-unknown:<start>          hash: failures naming no known integration
 //	P{hg}:poll:<kind>:<integration>     the poller's lease, fence, cursor, seen and status

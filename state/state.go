@@ -17,10 +17,15 @@ type AuditEntry struct {
 	Commit      string    `json:"commit"`
 	PullRequest int       `json:"pull_request"`
 	Delivery    string    `json:"delivery"`
-	EventID     string    `json:"event_id"`
-	Action      string    `json:"action"`
-	Signature   string    `json:"signature"` // valid, unsigned, missing, invalid
-	Reason      string    `json:"reason"`
+	// Hook is the vendor's id of the hook that sent the delivery, when it
+	// names one: for an accepted delivery as its signed body states it
+	// (a GitHub ping's hook_id), for a refused one as its headers do
+	// (X-GitHub-Hook-ID). Setup matches its test delivery by it.
+	Hook      string `json:"hook_id,omitempty"`
+	EventID   string `json:"event_id"`
+	Action    string `json:"action"`
+	Signature string `json:"signature"` // valid, unsigned, missing, invalid
+	Reason    string `json:"reason"`
 }
 
 // OutboxEvent is one event to deliver: its id (the Idempotency-Key) and

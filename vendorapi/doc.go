@@ -1,6 +1,7 @@
 // Package vendorapi creates or updates hookgate's webhook on a vendor through
-// the vendor's API, asks the vendor for a test delivery where it can, and
-// says the exact manual steps where a vendor has no hook API.
+// the vendor's API, asks the vendor for a test delivery where it can (and
+// says how that delivery is told from every other: TestDelivery), and says
+// the exact manual steps where a vendor has no hook API.
 //
 // What each vendor's hook looks like (events, content type, where the secret
 // goes under the integration's scheme), how its API authenticates, its

@@ -84,25 +84,58 @@ func Register(ctx context.Context, c *http.Client, rec integrations.Record, hook
 	return spec.Register(ctx, s, hook)
 }
 
+// TestDelivery is the test delivery a vendor was asked for, and how to
+// tell it from every other delivery that arrives meanwhile (a real push,
+// someone's copy of an old one), as hookgate's audit log shows them.
+type TestDelivery struct {
+	// Sent is true when the vendor took the request.
+	Sent bool
+	// Event is the vendor event name the test delivery carries (GitHub:
+	// "ping"); "" when any.
+	Event string
+	// Hook, when set, is the hook id the test delivery's signed body names
+	// (a GitHub ping's hook_id): the audit entry's hook_id.
+	Hook string
+	// Deliveries, when set, are the ids the vendor's API reports for the
+	// test delivery (GitLab's hook events), as events.Identify reads them:
+	// the audit entry's delivery is one of them.
+	Deliveries []string
+	// Unidentified, when set, says why the vendor's API cannot tell which
+	// delivery is the test: no delivery is the test, then.
+	Unidentified string
+}
+
+// Identified reports whether t names its delivery (Hook or Deliveries).
+func (t TestDelivery) Identified() bool {
+	return t.Unidentified == "" && (t.Hook != "" || len(t.Deliveries) > 0)
+}
+
 // SendTest asks the vendor to send a test delivery to hook hookID, through
 // its package's Spec.SendTest (GitHub pings the hook, GitLab tests its push
-// events). For vendors without such an API it answers (false, nil).
-func SendTest(ctx context.Context, c *http.Client, rec integrations.Record, hookID string) (sent bool, err error) {
+// events), and answers how to tell it apart. For vendors without such an
+// API it answers a TestDelivery not sent, and no error. A vendor's answer
+// that names no delivery is Unidentified.
+func SendTest(ctx context.Context, c *http.Client, rec integrations.Record, hookID string) (TestDelivery, error) {
 	spec := specs[rec.Vendor]
 	if spec.SendTest == nil {
-		return false, nil
+		return TestDelivery{}, nil
 	}
 	if strings.TrimSpace(hookID) == "" {
-		return false, fmt.Errorf("vendorapi: %s: %w: hook id", rec.Vendor, ErrMissingSetting)
+		return TestDelivery{}, fmt.Errorf("vendorapi: %s: %w: hook id", rec.Vendor, ErrMissingSetting)
 	}
 	s, err := newSession(c, rec, spec)
 	if err != nil {
-		return false, err
+		return TestDelivery{}, err
 	}
-	if err := spec.SendTest(ctx, s, hookID); err != nil {
-		return false, err
+	t, err := spec.SendTest(ctx, s, hookID)
+	if err != nil {
+		return TestDelivery{}, err
 	}
-	return true, nil
+	t.Sent = true
+	if !t.Identified() && t.Unidentified == "" {
+		t.Unidentified = fmt.Sprintf("%s's API names no test delivery", rec.Vendor)
+	}
+	return t, nil
 }
 
 // checkHook validates the receiver URL and the secret.

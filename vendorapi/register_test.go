@@ -195,6 +195,26 @@ func TestSendTestNeedsAHookID(t *testing.T) {
 	}
 }
 
+// TestSendTestThatNamesNoDeliveryIsUnidentified: a vendor's SendTest that
+// answers no hook and no delivery id leaves its test delivery
+// unidentified, so setup counts no delivery as the test.
+func TestSendTestThatNamesNoDeliveryIsUnidentified(t *testing.T) {
+	const v = "x-vague-test"
+	vendorapi.RegisterVendor(v, vendorapi.Spec{
+		Register: func(context.Context, *vendorapi.Session, vendorapi.Hook) (vendorapi.Result, error) {
+			return vendorapi.Result{}, nil
+		},
+		SendTest: func(context.Context, *vendorapi.Session, string) (vendorapi.TestDelivery, error) {
+			return vendorapi.TestDelivery{Event: "push"}, nil
+		},
+	})
+	rec := integrations.Record{ID: "x", Vendor: v, APIURL: "https://api.example.invalid", APIToken: fakeapi.APIToken, Secret: fakeapi.Secret}
+	td, err := vendorapi.SendTest(context.Background(), fakeapi.FailingClient(t), rec, "7")
+	if err != nil || !td.Sent || td.Identified() || td.Unidentified == "" {
+		t.Fatalf("SendTest = %+v, %v; want sent and unidentified", td, err)
+	}
+}
+
 // TestSamples: every registered vendor has a send-test sample, and what
 // SampleOf hands out is a copy.
 func TestSamples(t *testing.T) {
@@ -224,9 +244,11 @@ func TestRegisterVendorRefusesMistakes(t *testing.T) {
 		v    integrations.Vendor
 		spec vendorapi.Spec
 	}{
-		"no name":             {"", vendorapi.Spec{Register: register}},
-		"twice":               {integrations.GitHub, vendorapi.Spec{Register: register}},
-		"send-test alone":     {"x-send-test-alone", vendorapi.Spec{SendTest: func(context.Context, *vendorapi.Session, string) error { return nil }}},
+		"no name": {"", vendorapi.Spec{Register: register}},
+		"twice":   {integrations.GitHub, vendorapi.Spec{Register: register}},
+		"send-test alone": {"x-send-test-alone", vendorapi.Spec{SendTest: func(context.Context, *vendorapi.Session, string) (vendorapi.TestDelivery, error) {
+			return vendorapi.TestDelivery{}, nil
+		}}},
 		"sample without body": {"x-empty-sample", vendorapi.Spec{Sample: &vendorapi.Sample{}}},
 	} {
 		t.Run(name, func(t *testing.T) {

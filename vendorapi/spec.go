@@ -43,9 +43,12 @@ type Spec struct {
 	// Default nil: Register handles every scheme.
 	APISchemes []integrations.Scheme
 	// SendTest asks the vendor for a test delivery to hook hookID (never
-	// blank). Default nil: the vendor has no such API and SendTest answers
-	// (false, nil). Setting it without Register is a programming error.
-	SendTest func(ctx context.Context, s *Session, hookID string) error
+	// blank) and says how to tell that delivery from every other one
+	// (TestDelivery: the hook its signed body names, or the delivery ids
+	// the vendor's API reports, or why the API cannot tell). Default nil:
+	// the vendor has no such API and SendTest answers a TestDelivery that
+	// was not sent. Setting it without Register is a programming error.
+	SendTest func(ctx context.Context, s *Session, hookID string) (TestDelivery, error)
 	// Authorize sets the API credentials, from rec.APIToken and rec.APIUser,
 	// on every request, and any header the vendor's API wants on each (an
 	// API version, an Accept value: Accept is "application/json" unless

@@ -219,8 +219,8 @@ func ManualOnly(t *testing.T, vendor integrations.Vendor, tc ManualCase) {
 	if err != nil || res.Registered || res.ManualSteps != steps || res.HookID != "" {
 		t.Errorf("Register = %+v, %v", res, err)
 	}
-	if sent, err := vendorapi.SendTest(context.Background(), nil, rec, "x"); sent || err != nil {
-		t.Errorf("SendTest = %v, %v", sent, err)
+	if td, err := vendorapi.SendTest(context.Background(), nil, rec, "x"); td.Sent || err != nil {
+		t.Errorf("SendTest = %+v, %v", td, err)
 	}
 }
 

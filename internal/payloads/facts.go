@@ -11,11 +11,12 @@ import (
 )
 
 // Facts is what a sample's signed body states about itself, as a vendor's
-// facts test expects it: the event time (RFC 3339, "" for none) and the
-// target names (nil for none).
+// facts test expects it: the event time (RFC 3339, "" for none), the
+// target names (nil for none) and the hook that sent it ("" for none).
 type Facts struct {
 	At      string
 	Targets []string
+	Hook    string
 }
 
 // WithSample is every body Samples(folders...) finds, and vendor v's
@@ -47,8 +48,8 @@ func CheckFacts(t *testing.T, ss []Sample, want map[string]Facts) {
 					t.Fatalf("want %q: %v", w.At, err)
 				}
 			}
-			if !n.Facts.EventTime.Equal(at) || !slices.Equal(n.Facts.Targets, w.Targets) {
-				t.Errorf("facts %v %q, want %v %q", n.Facts.EventTime, n.Facts.Targets, at, w.Targets)
+			if !n.Facts.EventTime.Equal(at) || !slices.Equal(n.Facts.Targets, w.Targets) || n.Facts.Hook != w.Hook {
+				t.Errorf("facts %v %q hook %q, want %v %q hook %q", n.Facts.EventTime, n.Facts.Targets, n.Facts.Hook, at, w.Targets, w.Hook)
 			}
 		})
 	}

@@ -160,8 +160,8 @@ func TestAzureDevOpsRegisterOneSubscriptionPerEventType_LocalFakeNoVendorSaaS(t 
 					t.Errorf("bearer: %v", ci)
 				}
 			}
-			if sent, err := vendorapi.SendTest(context.Background(), nil, rec, res.HookID); sent || err != nil {
-				t.Errorf("SendTest = %v, %v", sent, err)
+			if sent, err := vendorapi.SendTest(context.Background(), nil, rec, res.HookID); sent.Sent || err != nil {
+				t.Errorf("SendTest = %+v, %v", sent, err)
 			}
 		})
 	}

@@ -136,8 +136,8 @@ func TestBitbucketRegisterCreatesThenUpdates_LocalFakeNoVendorSaaS(t *testing.T)
 				t.Errorf("requests %q", f.Seen())
 			}
 			sent, err := vendorapi.SendTest(context.Background(), nil, rec, res.HookID)
-			if sent || err != nil {
-				t.Errorf("SendTest = %v, %v; Bitbucket has no test API", sent, err)
+			if sent.Sent || err != nil {
+				t.Errorf("SendTest = %+v, %v; Bitbucket has no test API", sent, err)
 			}
 		})
 	}

@@ -13,7 +13,7 @@ import (
 // event time (RFC 3339, "" for none) and the target names. A sample not
 // listed states nothing (an event hookgate does not read).
 var factsWant = map[string]payloads.Facts{
-	"github/ping.json":                    {Targets: []string{"acme/payments-api"}}, // hook.updated_at is not the ping's time
+	"github/ping.json":                    {Targets: []string{"acme/payments-api"}, Hook: "501922871"}, // hook.updated_at is not the ping's time
 	"github/pull_request.json":            {At: "2025-03-04T09:12:40Z", Targets: []string{"acme/payments-api"}},
 	"github/push--deleted.json":           {At: "2025-03-04T10:43:20Z", Targets: []string{"acme/payments-api"}},
 	"github/push--form.txt":               {At: "2025-03-04T09:03:25Z", Targets: []string{"acme/legacy-batch"}},
@@ -21,17 +21,17 @@ var factsWant = map[string]payloads.Facts{
 	"github/push.json":                    {At: "2025-03-04T10:21:30Z", Targets: []string{"acme/payments-api"}},
 	"github/workflow_run--completed.json": {At: "2025-03-04T11:42:10Z", Targets: []string{"acme/payments-api"}},
 	"corpus:github/check-suite.json":      {At: "2018-05-04T01:14:52Z", Targets: []string{"github/hello-world"}},
-	"corpus:github/ping.json":             {}, // an old ping names no repository
+	"corpus:github/ping.json":             {Hook: "20081052"}, // an old ping names no repository
 	"corpus:github/pull-request.json":     {At: "2015-05-05T23:40:27Z", Targets: []string{"baxterthehacker/public-repo"}},
 	"corpus:github/push.json":             {At: "2018-06-29T14:04:35Z", Targets: []string{"binkkatal/sample_app"}},
 	"corpus:github/workflow_run.json":     {At: "2015-05-05T23:40:30Z", Targets: []string{"baxterthehacker/public-repo"}},
-	"sample.go":                           {Targets: []string{"hookgate/hookgate-send-test"}},
+	"sample.go":                           {Targets: []string{"hookgate/hookgate-send-test"}, Hook: "1"},
 }
 
 // TestFacts: push states repository.pushed_at (unix seconds), pull_request
 // pull_request.updated_at, workflow_run and check_suite their run's
 // updated_at, ping no time; every one of them repository.full_name as its
-// target. The facts are stated whether the event is then acted on or
+// target; ping its hook_id as the hook that sent it. The facts are stated whether the event is then acted on or
 // ignored (a deleting push, a requested check suite).
 func TestFacts(t *testing.T) {
 	payloads.CheckFacts(t, samples(t), factsWant)

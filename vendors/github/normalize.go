@@ -2,6 +2,7 @@ package github
 
 import (
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,7 +22,7 @@ func init() {
 //     ready_for_review: ci.pull_request. Other actions (closed, labeled,
 //     assigned, edited, review_requested...) are ignored: they bring no new
 //     code, and a merge arrives as a push to the base branch.
-//   - ping: ci.ping.
+//   - ping: ci.ping; its hook_id is the hook that sent it (Facts.Hook).
 //   - workflow_run and check_suite with action completed: ci.build.
 //
 // Every other event (star, fork, label, issues, release...) is ignored.
@@ -195,6 +196,7 @@ func githubPing(in *events.Input) ([]events.Event, string, error) {
 	// No event time: hook.updated_at is when the hook was last configured,
 	// not when this ping was sent (GitHub pings an old hook on demand).
 	in.AddTarget(b.Repository.FullName)
+	in.SetHook(strconv.FormatInt(b.HookID, 10))
 	return []events.Event{in.CIEvent(events.TypePing, "", time.Time{}, events.CI{
 		Repository: b.Repository.FullName,
 		Actor:      b.Sender.Login,

@@ -12,20 +12,21 @@ import (
 	"github.com/hookgate/caddy-hookgate/internal/payloads"
 )
 
-// TestIdentify: X-GitHub-Event and X-GitHub-Delivery, however the header
-// was spelled; an event name that cannot go into a log line is dropped, a
-// delivery id hashed.
+// TestIdentify: X-GitHub-Event, X-GitHub-Delivery and X-GitHub-Hook-ID,
+// however the header was spelled; an event name or hook id that cannot go
+// into a log line is dropped, a delivery id hashed.
 func TestIdentify(t *testing.T) {
 	h := http.Header{}
 	h.Set("X-GitHub-Event", "push")
 	h.Set("X-GitHub-Delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958")
-	want := events.Identity{Event: "push", Delivery: "72d3162e-cc78-11e3-81ab-4c9367dc0958"}
+	h.Set("X-GitHub-Hook-ID", "292430182")
+	want := events.Identity{Event: "push", Delivery: "72d3162e-cc78-11e3-81ab-4c9367dc0958", Hook: "292430182"}
 	if got := events.Identify(Vendor, Vendor.DefaultScheme(), h, []byte(`{"event":"x","delivery":"y"}`)); got != want {
 		t.Fatalf("Identify = %+v, want %+v", got, want)
 	}
-	h = http.Header{"X-Github-Event": {"ping\x00"}, "X-Github-Delivery": {strings.Repeat("d", 257)}}
-	if got := events.Identify(Vendor, Vendor.DefaultScheme(), h, nil); got.Event != "" || !strings.HasPrefix(got.Delivery, "sha256:") || len(got.Delivery) != 39 {
-		t.Fatalf("unprintable event kept or long delivery id not hashed: %+v", got)
+	h = http.Header{"X-Github-Event": {"ping\x00"}, "X-Github-Delivery": {strings.Repeat("d", 257)}, "X-Github-Hook-Id": {"7\n"}}
+	if got := events.Identify(Vendor, Vendor.DefaultScheme(), h, nil); got.Event != "" || got.Hook != "" || !strings.HasPrefix(got.Delivery, "sha256:") || len(got.Delivery) != 39 {
+		t.Fatalf("unprintable event or hook kept, or long delivery id not hashed: %+v", got)
 	}
 	if got := events.Identify(Vendor, Vendor.DefaultScheme(), nil, nil); got != (events.Identity{}) {
 		t.Fatalf("no header: %+v", got)

@@ -114,13 +114,17 @@ func findHook(ctx context.Context, s *vendorapi.Session, owner, repo, receiverUR
 	return 0, s.TooManyPages("list hooks")
 }
 
-// sendTest pings the hook.
-func sendTest(ctx context.Context, s *vendorapi.Session, hookID string) error {
+// sendTest pings the hook. GitHub answers 204 without the delivery's id;
+// the ping it sends names the hook in its signed body (hook_id), and that
+// tells it from any other delivery.
+func sendTest(ctx context.Context, s *vendorapi.Session, hookID string) (vendorapi.TestDelivery, error) {
 	owner, repo, err := vendorapi.SplitTarget(s.Record(), "owner/repo")
 	if err != nil {
-		return err
+		return vendorapi.TestDelivery{}, err
 	}
 	u := s.Endpoint(nil, "repos", owner, repo, "hooks", hookID, "pings")
-	_, err = s.Do(ctx, "ping hook", http.MethodPost, u, nil, nil)
-	return err
+	if _, err = s.Do(ctx, "ping hook", http.MethodPost, u, nil, nil); err != nil {
+		return vendorapi.TestDelivery{}, err
+	}
+	return vendorapi.TestDelivery{Event: "ping", Hook: hookID}, nil
 }

@@ -153,9 +153,9 @@ func TestGitHubRegisterCreatesThenUpdates_LocalFakeNoVendorSaaS(t *testing.T) {
 	if got := f.Seen(); !slices.Contains(got, "PATCH /repos/acme/pay/hooks/101") || len(got) != 5 {
 		t.Errorf("requests: %q", got)
 	}
-	sent, err := vendorapi.SendTest(context.Background(), nil, rec, res.HookID)
-	if err != nil || !sent {
-		t.Fatalf("SendTest = %v, %v", sent, err)
+	td, err := vendorapi.SendTest(context.Background(), nil, rec, res.HookID)
+	if err != nil || !td.Sent || !td.Identified() || td.Event != "ping" || td.Hook != "101" {
+		t.Fatalf("SendTest = %+v, %v; want the ping named by hook 101", td, err)
 	}
 	if !slices.Equal(f.pings, []int64{101}) || !slices.Contains(f.Seen(), "POST /repos/acme/pay/hooks/101/pings") {
 		t.Errorf("pings %v, requests %q", f.pings, f.Seen())

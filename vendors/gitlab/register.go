@@ -13,8 +13,9 @@ import (
 )
 
 // GitLab project hooks (REST API v4): GET/POST /api/v4/projects/{id}/hooks,
-// PUT .../hooks/{hook_id}, POST .../hooks/{hook_id}/test/{trigger}. {id} is
-// the numeric id or the URL-encoded path (group%2Fproject).
+// PUT .../hooks/{hook_id}, POST .../hooks/{hook_id}/test/{trigger} and GET
+// .../hooks/{hook_id}/events (sendtest.go). {id} is the numeric id or the
+// URL-encoded path (group%2Fproject).
 //
 // Scheme token (default): the secret is the hook's `token`, sent back as
 // X-Gitlab-Token. Scheme signing (Standard Webhooks): the secret goes in
@@ -126,13 +127,4 @@ func findHook(ctx context.Context, s *vendorapi.Session, project, receiverURL st
 		}
 	}
 	return 0, s.TooManyPages("list hooks")
-}
-
-// sendTest triggers the hook's push events test.
-func sendTest(ctx context.Context, s *vendorapi.Session, hookID string) error {
-	s.TrimBasePath(apiPrefix)
-	project := strings.Trim(s.Record().Target, "/")
-	u := s.Endpoint(nil, "api", "v4", "projects", project, "hooks", hookID, "test", "push_events")
-	_, err := s.Do(ctx, "test hook", http.MethodPost, u, nil, nil)
-	return err
 }

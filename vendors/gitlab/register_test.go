@@ -15,10 +15,12 @@ import (
 
 // fakeGitLabAPI speaks GitLab's project hooks REST API v4 for the project
 // acme/pay, addressed by its URL-encoded path (acme%2Fpay): list with
-// X-Next-Page pagination, create, update, test. With signing, it takes
-// `signing_token` and reports `signing_token_present`, as GitLab does where
-// the webhook_signing_token feature is enabled. No vendor SaaS is reachable
-// from these machines.
+// X-Next-Page pagination, create, update, test, and the hook's events list
+// (GitLab 17.3+), newest first, where a test's delivery is logged before
+// the test answers, as GitLab logs a forced execution inline. With
+// signing, it takes `signing_token` and reports `signing_token_present`, as
+// GitLab does where the webhook_signing_token feature is enabled. No
+// vendor SaaS is reachable from these machines.
 type fakeGitLabAPI struct {
 	fakeapi.Server
 	hooks   []map[string]any
@@ -27,6 +29,10 @@ type fakeGitLabAPI struct {
 	tests   []string
 	// sentSigning records whether any request carried signing_token.
 	sentSigning bool
+	// events is the hook events log, oldest first; noEvents answers its
+	// list 404, as GitLab before 17.3 does.
+	events   []map[string]any
+	noEvents bool
 }
 
 func newFakeGitLabAPI(t *testing.T) *fakeGitLabAPI {
@@ -34,6 +40,19 @@ func newFakeGitLabAPI(t *testing.T) *fakeGitLabAPI {
 	f.hooks = append(f.hooks, map[string]any{"id": 3, "url": fakeapi.ForeignURL, "token": fakeapi.ForeignToken, "push_events": true})
 	f.Start(t, f.serve)
 	return f
+}
+
+// logDelivery appends a delivery of trigger with the ids GitLab sends to
+// the events log, as GitLab's request_headers show them.
+func (f *fakeGitLabAPI) logDelivery(trigger, key string) {
+	f.events = append(f.events, map[string]any{
+		"id": len(f.events) + 1, "url": fakeapi.Receiver, "trigger": trigger,
+		"request_headers": map[string]string{
+			"Content-Type": "application/json", "Idempotency-Key": key, "X-Gitlab-Event": "Push Hook",
+			"X-Gitlab-Webhook-UUID": key + "-hook", "X-Gitlab-Event-UUID": key + "-event", "X-Gitlab-Token": "[REDACTED]",
+		},
+		"request_data": map[string]any{"object_kind": "push"}, "response_status": "200",
+	})
 }
 
 func (f *fakeGitLabAPI) serve(w http.ResponseWriter, r *http.Request) {
@@ -110,7 +129,12 @@ func (f *fakeGitLabAPI) serve(w http.ResponseWriter, r *http.Request) {
 		fakeapi.WriteJSON(w, 404, map[string]string{"message": "404 Not found"})
 	case r.Method == http.MethodPost && strings.HasSuffix(rest, "/test/push_events"):
 		f.tests = append(f.tests, strings.TrimSuffix(strings.TrimPrefix(rest, "/"), "/test/push_events"))
+		f.logDelivery("push_hooks", "test-"+strconv.Itoa(len(f.tests)))
 		fakeapi.WriteJSON(w, 201, map[string]string{"message": "201 Created"})
+	case r.Method == http.MethodGet && strings.HasSuffix(rest, "/events") && !f.noEvents:
+		newest := slices.Clone(f.events)
+		slices.Reverse(newest)
+		fakeapi.WriteJSON(w, 200, newest)
 	default:
 		fakeapi.WriteJSON(w, 404, map[string]string{"message": "404 Not Found"})
 	}
@@ -152,10 +176,42 @@ func TestGitLabRegisterCreatesThenUpdates_LocalFakeNoVendorSaaS(t *testing.T) {
 	if !slices.Contains(f.Seen(), "PUT /api/v4/projects/acme%2Fpay/hooks/41") {
 		t.Errorf("requests %q", f.Seen())
 	}
-	sent, err := vendorapi.SendTest(context.Background(), nil, rec, res.HookID)
-	if err != nil || !sent || !slices.Equal(f.tests, []string{"41"}) {
-		t.Fatalf("SendTest = %v, %v; tests %q", sent, err, f.tests)
+	td, err := vendorapi.SendTest(context.Background(), nil, rec, res.HookID)
+	if err != nil || !td.Sent || !slices.Equal(f.tests, []string{"41"}) {
+		t.Fatalf("SendTest = %+v, %v; tests %q", td, err, f.tests)
 	}
+}
+
+// TestGitLabSendTestNamesItsDelivery_LocalFakeNoVendorSaaS: the test
+// delivery is the push entry the hook's events list gained with the test,
+// by the ids GitLab sent; an older push, and other triggers, are not. An
+// events list GitLab does not have (before 17.3) leaves it unidentified.
+func TestGitLabSendTestNamesItsDelivery_LocalFakeNoVendorSaaS(t *testing.T) {
+	f := newFakeGitLabAPI(t)
+	rec := gitlabRecord(f.URL())
+	f.logDelivery("push_hooks", "real-push")
+	f.logDelivery("merge_requests_hooks", "real-mr")
+	td, err := vendorapi.SendTest(context.Background(), nil, rec, "41")
+	want := []string{"test-1", "test-1-event", "test-1-hook"}
+	if err != nil || !td.Sent || !td.Identified() || td.Hook != "" || !slices.Equal(td.Deliveries, want) {
+		t.Fatalf("SendTest = %+v, %v; want deliveries %q", td, err, want)
+	}
+	if got := f.Seen(); !slices.Equal(got, []string{
+		"GET /api/v4/projects/acme%2Fpay/hooks/41/events",
+		"POST /api/v4/projects/acme%2Fpay/hooks/41/test/push_events",
+		"GET /api/v4/projects/acme%2Fpay/hooks/41/events",
+	}) {
+		t.Errorf("requests %q", got)
+	}
+
+	f.Lock()
+	f.noEvents = true
+	f.Unlock()
+	td, err = vendorapi.SendTest(context.Background(), nil, rec, "41")
+	if err != nil || !td.Sent || td.Identified() || !strings.Contains(td.Unidentified, "17.3") || len(td.Deliveries) != 0 {
+		t.Fatalf("without an events list: %+v, %v", td, err)
+	}
+	fakeapi.MustNotLeak(t, "unidentified", td.Unidentified)
 }
 
 func TestGitLabSigningToken_LocalFakeNoVendorSaaS(t *testing.T) {

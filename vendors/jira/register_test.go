@@ -125,8 +125,8 @@ func TestJiraRegisterTokenScheme_LocalFakeNoVendorSaaS(t *testing.T) {
 	if mine := f.mine(); len(mine) != 1 || mine[0]["url"] != jiraReceiver+"?token=new-secret-after-rotation" {
 		t.Errorf("after rotation: %v", mine)
 	}
-	if sent, err := vendorapi.SendTest(context.Background(), nil, rec, "11"); sent || err != nil {
-		t.Errorf("SendTest = %v, %v; Jira has no test API", sent, err)
+	if sent, err := vendorapi.SendTest(context.Background(), nil, rec, "11"); sent.Sent || err != nil {
+		t.Errorf("SendTest = %+v, %v; Jira has no test API", sent, err)
 	}
 }
 

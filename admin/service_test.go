@@ -199,7 +199,7 @@ func TestFreshGoesThroughReload(t *testing.T) {
 	if _, static, err := s.Fresh(ctx, "gh"); err != nil || static {
 		t.Fatalf("fresh: %v %v", static, err)
 	}
-	if got, err := s.Reveal(ctx, "w", "gh"); err != nil || got != "vault-secret-1" {
+	if got, err := s.Reveal(ctx, "w", "gh"); err != nil || got.Secret != "vault-secret-1" {
 		t.Fatalf("reveal: %v", err)
 	}
 	if _, err := s.Register(ctx, "w", "gh"); !errors.Is(err, ErrBadRequest) {

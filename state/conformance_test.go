@@ -68,6 +68,7 @@ func runConformance(t *testing.T, newHarness func(t *testing.T) *harness) {
 		{"RetryNotBeforeDue", testRetryNotBeforeDue},
 		{"DeadLettersAndRedrive", testDeadAndRedrive},
 		{"ReclaimFromCrashedConsumer", testReclaim},
+		{"HandBackFromStoppingConsumer", testHandBack},
 		{"ConcurrentDrain", testConcurrentDrain},
 		{"Stats", testStats},
 		{"NextWakesOnCommit", testNextWakesOnCommit},
@@ -580,6 +581,57 @@ func testReclaim(t *testing.T, h *harness) {
 	}
 	if ps := next(t, h, "w2", 10, reclaimAfter); len(ps) != 0 {
 		t.Errorf("late Retry requeued %v", eventIDs(ps))
+	}
+}
+
+// testHandBack: events a stopping consumer hands back go to the next
+// consumer at once, long before reclaimAfter, with their attempts and last
+// error as they were; a hand-back of an event already finished (or handed
+// back) changes nothing.
+func testHandBack(t *testing.T, h *harness) {
+	ctx := context.Background()
+	const reclaimAfter = time.Hour
+	mustCommit(t, h, delivery("demo", "hb", 3))
+	held := next(t, h, "stopping", 10, reclaimAfter)
+	if len(held) != 3 {
+		t.Fatalf("got %d", len(held))
+	}
+	// One was retried once before: its count must survive the hand-back.
+	if err := h.o.Retry(ctx, held[0], h.now(), "503 once"); err != nil {
+		t.Fatal(err)
+	}
+	again := next(t, h, "stopping", 10, reclaimAfter)
+	if len(again) != 1 || again[0].Attempts != 1 {
+		t.Fatalf("after a retry: %+v", again)
+	}
+	held[0] = again[0]
+	doneAll(t, h, held[2:])
+	if err := h.o.HandBack(ctx, held...); err != nil {
+		t.Fatal(err)
+	}
+	got := next(t, h, "successor", 10, reclaimAfter)
+	if ids := slices.Sorted(slices.Values(eventIDs(got))); !slices.Equal(ids, []string{"hb-0", "hb-1"}) {
+		t.Fatalf("handed back and taken at once: %v, want hb-0 hb-1 (hb-2 was done)", ids)
+	}
+	for _, p := range got {
+		want, lastErr := 0, ""
+		if p.Event.ID == "hb-0" {
+			want, lastErr = 1, "503 once"
+		}
+		if p.Attempts != want || p.LastError != lastErr {
+			t.Errorf("%s: attempts %d, last error %q; want %d, %q", p.Event.ID, p.Attempts, p.LastError, want, lastErr)
+		}
+	}
+	// The stopping consumer's late hand-back of what it no longer holds.
+	if err := h.o.HandBack(ctx, held...); err != nil {
+		t.Fatal(err)
+	}
+	if ps := next(t, h, "third", 10, reclaimAfter); len(ps) != 0 {
+		t.Fatalf("a late hand-back requeued %v", eventIDs(ps))
+	}
+	doneAll(t, h, got)
+	if n, _ := mustStats(t, h); n != 0 {
+		t.Errorf("length %d after all were done", n)
 	}
 }
 

@@ -510,6 +510,25 @@ func (m *Memory) Retry(ctx context.Context, p Pending, at time.Time, lastErr str
 	return nil
 }
 
+// HandBack implements Outbox.
+func (m *Memory) HandBack(ctx context.Context, ps ...Pending) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.now()
+	for _, p := range ps {
+		e := m.finishLocked(p)
+		if e == nil {
+			continue
+		}
+		e.dueAt = now
+		m.seq++
+		e.seq = m.seq
+		heap.Push(&m.retries, e)
+	}
+	m.signalLocked()
+	return nil
+}
+
 // Dead implements Outbox. Dead letters are kept by event id: a second dead
 // copy of the same event replaces the first. A hand-out another consumer
 // already finished is left alone.

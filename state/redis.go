@@ -479,6 +479,25 @@ func (r *Redis) Retry(ctx context.Context, p Pending, at time.Time, lastErr stri
 	return nil
 }
 
+// HandBack implements Outbox: up to maxDoneBatch events per round trip,
+// through the retry set, due now.
+func (r *Redis) HandBack(ctx context.Context, ps ...Pending) error {
+	due := strconv.FormatInt(r.now().UnixMilli(), 10)
+	for len(ps) > 0 {
+		n := min(len(ps), maxDoneBatch)
+		args := make([]any, 0, n+2)
+		args = append(args, consumerGroup, due)
+		for _, p := range ps[:n] {
+			args = append(args, p.StreamID)
+		}
+		if err := handBackScript.Run(ctx, r.client, []string{r.stream, r.retry, r.retryAge}, args...).Err(); err != nil {
+			return unavailable("hand back", err)
+		}
+		ps = ps[n:]
+	}
+	return nil
+}
+
 // Dead implements Outbox. Dead letters are kept by event id: a second dead
 // copy of the same event replaces the first. A hand-out another consumer
 // already finished is left alone.

@@ -290,6 +290,34 @@ redis.call('ZADD', KEYS[3], enq, ARGV[2])
 return 1
 `)
 
+// handBackScript hands pending entries back: each goes to the retry set,
+// due at once, with its attempts and last error as they were.
+//
+// KEYS: stream, retry set, retry-age set
+// ARGV: group, due ms, stream id, ... (at most maxDoneBatch ids)
+var handBackScript = redis.NewScript(`
+local n = 0
+for i = 3, #ARGV do
+  local sid = ARGV[i]
+  if redis.call('XACK', KEYS[1], ARGV[1], sid) == 1 then
+    local r = redis.call('XRANGE', KEYS[1], sid, sid)
+    redis.call('XDEL', KEYS[1], sid)
+    if #r > 0 then
+      local f = {}
+      local kv = r[1][2]
+      for j = 1, #kv, 2 do f[kv[j]] = kv[j + 1] end
+      local enq = f.enqueued_at or string.match(sid, '^(%d+)')
+      local m = cjson.encode({ref = sid, id = f.id or '', body = f.body or '',
+        attempts = f.attempts or '0', last_error = f.last_error or '', enqueued_at = enq})
+      redis.call('ZADD', KEYS[2], ARGV[2], m)
+      redis.call('ZADD', KEYS[3], enq, sid)
+      n = n + 1
+    end
+  end
+end
+return n
+`)
+
 // deadScript moves a pending entry to the dead letters.
 //
 // KEYS: stream, dead-letter hash, dead-letter failure-time set

@@ -161,6 +161,12 @@ type Outbox interface {
 	Retry(ctx context.Context, p Pending, at time.Time, lastErr string) error
 	// Dead moves the event to the dead letters.
 	Dead(ctx context.Context, p Pending, lastErr string, at time.Time) error
+	// HandBack returns events unfinished, as a worker that stops with
+	// them in hand does: each is handed out again at once, to any
+	// consumer, without counting an attempt, instead of waiting for
+	// reclaimAfter. An event another consumer already finished is left
+	// alone.
+	HandBack(ctx context.Context, ps ...Pending) error
 	// DeadLetters lists dead letters, oldest first (at most limit).
 	DeadLetters(ctx context.Context, limit int) ([]DeadLetter, error)
 	// Redrive puts the named dead letters (all when ids is empty) back on

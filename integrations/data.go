@@ -48,6 +48,7 @@ func (rec Record) Data(now time.Time) map[string]any {
 	str("api_token", rec.APIToken)
 	str("target", rec.Target)
 	list("done_states", rec.DoneStates)
+	list("allow_ips", rec.AllowIPs.Entries())
 	return d
 }
 
@@ -57,6 +58,7 @@ var settingKeys = map[string]bool{
 	"vendor": true, "scheme": true, "active": true, "auto_close_on_resolve": true,
 	"branches": true, "scans": true, "pipeline": true, "api_url": true,
 	"api_user": true, "api_token": true, "target": true, "done_states": true,
+	"allow_ips": true,
 }
 
 // secretKeys are refused by PUT.

@@ -71,6 +71,9 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		case "failure_limit":
 			a.FailureLimit = new(FailureLimitConfig)
 			err = a.FailureLimit.unmarshal(d)
+		case "ip_lists":
+			a.IPLists = new(IPListsConfig)
+			err = a.IPLists.unmarshal(d)
 		case "integration":
 			var id string
 			if err = oneArgKeepBlock(d, &id); err != nil {
@@ -306,6 +309,8 @@ func (ic *IntegrationConfig) unmarshal(d *caddyfile.Dispenser) error {
 			err = oneArg(d, &ic.Target)
 		case "max_age":
 			err = maxAgeArg(d, &ic.MaxAge)
+		case "allow_ips":
+			err = allowIPsArg(d, &ic.AllowIPs)
 		default:
 			return d.Errf("integration: unrecognized subdirective %q", d.Val())
 		}

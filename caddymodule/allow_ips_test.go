@@ -230,3 +230,32 @@ func TestAllowIPsConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+// A server that trusts proxies without trusted_proxies_strict is warned
+// about, once, when it serves an integration with allow_ips, limiter or
+// not: a forged X-Forwarded-For would pass allow_ips.
+func TestAllowIPsLaxTrustedProxiesWarned(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		strict int
+		id     string
+		want   int
+	}{
+		{"lax, allow_ips", 0, "gh-there", 1},
+		{"strict, allow_ips", 1, "gh-there", 0},
+		{"lax, no allow_ips", 0, "gh-1", 0},
+	} {
+		app := allowApp(t, newFakeGitHubMeta(t, "192.0.2.0/24"))
+		app.limit = nil
+		h, logs := newTestHandler(app)
+		h.allowIPsProxyCheck = new(sync.Once)
+		srv := &caddyhttp.Server{TrustedProxiesRaw: json.RawMessage(`{"source":"static","ranges":["10.0.0.0/8"]}`), TrustedProxiesStrict: tc.strict}
+		for range 3 {
+			_, r := ghTo(t, tc.id)
+			serve(t, h, r.WithContext(context.WithValue(r.Context(), caddyhttp.ServerCtxKey, srv)))
+		}
+		if n := logs.FilterMessageSnippet("passes allow_ips").Len(); n != tc.want {
+			t.Errorf("%s: %d warnings, want %d", tc.name, n, tc.want)
+		}
+	}
+}

@@ -68,6 +68,9 @@ type Handler struct {
 	inbound *sync.Pool
 	// proxyCheck runs warnLaxTrustedProxies on the first request.
 	proxyCheck *sync.Once
+	// allowIPsProxyCheck runs warnLaxProxiesAllowIPs on the first
+	// request for an integration with allow_ips.
+	allowIPsProxyCheck *sync.Once
 }
 
 // CaddyModule returns the Caddy module information.
@@ -85,6 +88,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	h.checks = &sync.Pool{New: func() any { return new(verifiers.Check) }}
 	h.inbound = &sync.Pool{New: func() any { return new(inbound) }}
 	h.proxyCheck = new(sync.Once)
+	h.allowIPsProxyCheck = new(sync.Once)
 	app, err := ctx.App("hookgate")
 	if err != nil {
 		return fmt.Errorf("hookgate: loading app: %w", err)

@@ -54,6 +54,9 @@ func (h *Handler) admitAddress(w http.ResponseWriter, r *http.Request, repl *cad
 	if rec.AllowIPs == nil {
 		return false, nil
 	}
+	if h.allowIPsProxyCheck != nil {
+		h.allowIPsProxyCheck.Do(func() { h.warnLaxProxiesAllowIPs(r) })
+	}
 	switch outcome, pending := rec.AllowIPs.Check(clientIP(r), h.app.ipListSource()); outcome {
 	case iplists.Admitted:
 		return false, nil
@@ -65,5 +68,15 @@ func (h *Handler) admitAddress(w http.ResponseWriter, r *http.Request, repl *cad
 		return true, h.refuse(w, repl, http.StatusServiceUnavailable, "allow_ips: published list "+pending+" not loaded", rec.Vendor, rec.ID)
 	default:
 		return true, h.reject(w, r, repl, rec, "invalid", reasonAddressNotAllowed, now)
+	}
+}
+
+// warnLaxProxiesAllowIPs logs, once per handler, that its server trusts
+// proxies without trusted_proxies_strict while an integration it serves
+// restricts addresses: Caddy then takes the leftmost X-Forwarded-For,
+// which the caller writes, so a forged one passes allow_ips.
+func (h *Handler) warnLaxProxiesAllowIPs(r *http.Request) {
+	if laxTrustedProxies(r) {
+		h.logger.Warn("trusted_proxies is set without trusted_proxies_strict while an integration restricts addresses with allow_ips: Caddy takes the leftmost X-Forwarded-For, which the caller writes, so a forged one passes allow_ips; set trusted_proxies_strict in the server's options")
 	}
 }

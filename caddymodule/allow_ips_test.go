@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -14,38 +13,22 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/hookgate/caddy-hookgate/internal/fakelists"
 	"github.com/hookgate/caddy-hookgate/state"
 )
 
-// fakeGitHubMeta speaks GitHub's GET /meta with the hooks it is given.
-type fakeGitHubMeta struct {
-	*httptest.Server
-	mu    sync.Mutex
-	hooks []string
-}
-
-func newFakeGitHubMeta(t *testing.T, hooks ...string) *fakeGitHubMeta {
-	f := &fakeGitHubMeta{hooks: hooks}
-	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		_ = json.NewEncoder(w).Encode(map[string]any{"hooks": f.hooks, "web": []string{"203.0.113.0/24"}})
-	}))
-	t.Cleanup(f.Close)
+// hooks is a fake GitHub meta API serving cidrs as its hooks.
+func hooks(t *testing.T, cidrs ...string) *fakelists.Server {
+	f := fakelists.New(t)
+	f.SetHooks(cidrs...)
 	return f
-}
-
-func (f *fakeGitHubMeta) serve(hooks ...string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.hooks = hooks
 }
 
 // allowApp is a test app with gh-1's secret under three integrations:
 // one admitting the test requests' address (httptest's 192.0.2.1), one
 // admitting another range, one admitting GitHub's published hooks, which
 // are served by meta.
-func allowApp(t *testing.T, meta *fakeGitHubMeta) *App {
+func allowApp(t *testing.T, meta *fakelists.Server) *App {
 	t.Helper()
 	gh := caseByID(t, "gh-1")
 	ics := testIntegrations()
@@ -53,7 +36,7 @@ func allowApp(t *testing.T, meta *fakeGitHubMeta) *App {
 	ics["gh-there"] = IntegrationConfig{Vendor: "github", Secret: gh.secret, AllowIPs: []string{"198.51.100.0/24", "2001:db8::1"}}
 	ics["gh-listed"] = IntegrationConfig{Vendor: "github", Secret: gh.secret, AllowIPs: []string{"github"}}
 	a := &App{AllowUnsigned: "false", MaxBody: testMaxBody, Integrations: ics, MaxAge: "off",
-		IPLists: &IPListsConfig{Lists: map[string]string{"github": meta.URL + "/meta"}}}
+		IPLists: &IPListsConfig{Lists: map[string]string{"github": meta.MetaURL()}}}
 	if err := provisionApp(t, a); err != nil {
 		t.Fatalf("App.Provision: %v", err)
 	}
@@ -90,7 +73,7 @@ func rejectedOf(t *testing.T, app *App, id string) []state.AuditEntry {
 // 401 before the body is read, with the connection closed, audited
 // "address not allowed", even with a valid signature.
 func TestAllowIPsLiteral(t *testing.T) {
-	app := allowApp(t, newFakeGitHubMeta(t, "192.0.2.0/24"))
+	app := allowApp(t, hooks(t, "192.0.2.0/24"))
 	vc, r := ghTo(t, "gh-here")
 	h, _ := newTestHandler(app)
 	wantPassed(t, serve(t, h, r), vc, "true", []byte(vc.body))
@@ -116,7 +99,7 @@ func TestAllowIPsLiteral(t *testing.T) {
 // The address checked is Caddy's client IP (what trusted_proxies made of
 // X-Forwarded-For), not the connection's peer.
 func TestAllowIPsUsesCaddysClientIP(t *testing.T) {
-	app := allowApp(t, newFakeGitHubMeta(t, "192.0.2.0/24"))
+	app := allowApp(t, hooks(t, "192.0.2.0/24"))
 	h, _ := newTestHandler(app)
 	withClientIP := func(r *http.Request, ip string) *http.Request {
 		return r.WithContext(context.WithValue(r.Context(), caddyhttp.VarsCtxKey, map[string]any{caddyhttp.ClientIPVarKey: ip}))
@@ -136,7 +119,7 @@ func TestAllowIPsUsesCaddysClientIP(t *testing.T) {
 // admitted while the list holds the address, refused once a refresh
 // drops it.
 func TestAllowIPsPublishedList(t *testing.T) {
-	meta := newFakeGitHubMeta(t, "192.0.2.0/28", "2001:db8::/32")
+	meta := hooks(t, "192.0.2.0/28", "2001:db8::/32")
 	app := allowApp(t, meta)
 	h, logs := newTestHandler(app)
 
@@ -159,7 +142,7 @@ func TestAllowIPsPublishedList(t *testing.T) {
 	vc, r := ghTo(t, "gh-listed")
 	wantPassed(t, serve(t, h, r), vc, "true", []byte(vc.body))
 
-	meta.serve("198.51.100.0/24")
+	meta.SetHooks("198.51.100.0/24")
 	if err := app.ipLists.lists.Refresh(ctx, "github"); err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +153,7 @@ func TestAllowIPsPublishedList(t *testing.T) {
 	}
 
 	// A broken feed keeps the last good list.
-	meta.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusInternalServerError) })
+	meta.Fail(http.StatusInternalServerError)
 	if err := app.ipLists.lists.Refresh(ctx, "github"); err == nil {
 		t.Fatal("a 500 refreshed the list")
 	}
@@ -180,7 +163,7 @@ func TestAllowIPsPublishedList(t *testing.T) {
 
 // The lists show in the metrics while wanted.
 func TestAllowIPsMetrics(t *testing.T) {
-	app := allowApp(t, newFakeGitHubMeta(t, "192.0.2.0/24"))
+	app := allowApp(t, hooks(t, "192.0.2.0/24"))
 	reg := withMetrics(t, app, nil)
 	got := metricSamples(t, reg)
 	wantSample(t, got, "caddy_hookgate_ip_list_loaded{list=github}", 0)
@@ -245,7 +228,7 @@ func TestAllowIPsLaxTrustedProxiesWarned(t *testing.T) {
 		{"strict, allow_ips", 1, "gh-there", 0},
 		{"lax, no allow_ips", 0, "gh-1", 0},
 	} {
-		app := allowApp(t, newFakeGitHubMeta(t, "192.0.2.0/24"))
+		app := allowApp(t, hooks(t, "192.0.2.0/24"))
 		app.limit = nil
 		h, logs := newTestHandler(app)
 		h.allowIPsProxyCheck = new(sync.Once)

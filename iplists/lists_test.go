@@ -2,75 +2,19 @@ package iplists_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/hookgate/caddy-hookgate/internal/fakelists"
 	"github.com/hookgate/caddy-hookgate/iplists"
 	"github.com/hookgate/caddy-hookgate/vendorapi"
 )
-
-// fakeMeta speaks GitHub's GET /meta as documented (hooks among other
-// ranges), with an ETag, answering 304 to a matching If-None-Match. Its
-// answer can be swapped for a failure or a raw body.
-type fakeMeta struct {
-	*httptest.Server
-	mu       sync.Mutex
-	hooks    []string
-	status   int    // 0: 200
-	raw      string // when set, the body instead of the document
-	requests atomic.Int64
-	notMod   atomic.Int64 // 304s answered
-}
-
-func newFakeMeta(t *testing.T, hooks ...string) *fakeMeta {
-	f := &fakeMeta{hooks: hooks}
-	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f.requests.Add(1)
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		if f.status != 0 {
-			w.WriteHeader(f.status)
-			return
-		}
-		body := f.raw
-		if body == "" {
-			b, _ := json.Marshal(map[string]any{
-				"verifiable_password_authentication": false,
-				"hooks":                              f.hooks,
-				"web":                                []string{"203.0.113.0/24"},
-				"api":                                []string{"203.0.113.0/24"},
-				"domains":                            map[string]any{"website": []string{"*.example.com"}},
-			})
-			body = string(b)
-		}
-		etag := `"` + strings.Join(f.hooks, ",") + f.raw + `"`
-		if r.Header.Get("If-None-Match") == etag {
-			f.notMod.Add(1)
-			w.WriteHeader(http.StatusNotModified)
-			return
-		}
-		w.Header().Set("ETag", etag)
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write([]byte(body))
-	}))
-	t.Cleanup(f.Close)
-	return f
-}
-
-func (f *fakeMeta) serve(hooks []string, status int, raw string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.hooks, f.status, f.raw = hooks, status, raw
-}
 
 // sameOrigin is the client hookgate gives Lists.
 func sameOrigin(u *url.URL) *http.Client { return vendorapi.SameOriginClient(http.DefaultClient, u) }
@@ -97,11 +41,11 @@ func has(t *testing.T, l *iplists.Lists, name, addr string) bool {
 // A failed refresh, whatever failed, keeps the last good copy; before the
 // first good one the list is not loaded, never empty or guessed.
 func TestRefreshKeepsLastGoodList(t *testing.T) {
-	meta := newFakeMeta(t, "192.0.2.0/24", "2001:db8::/32")
-	l := newLists(t, time.Hour, map[string]string{"github": meta.URL + "/meta"})
+	meta := fakelists.New(t)
+	l := newLists(t, time.Hour, map[string]string{"github": meta.MetaURL()})
 	ctx := context.Background()
 
-	meta.serve(nil, http.StatusBadGateway, "")
+	meta.Fail(http.StatusBadGateway)
 	if err := l.Refresh(ctx, "github"); err == nil {
 		t.Fatal("a 502 refreshed the list")
 	}
@@ -109,7 +53,8 @@ func TestRefreshKeepsLastGoodList(t *testing.T) {
 		t.Fatal("a list that never loaded is loaded")
 	}
 
-	meta.serve([]string{"192.0.2.0/24", "2001:db8::/32"}, 0, "")
+	meta.Fail(0)
+	meta.SetHooks("192.0.2.0/24", "2001:db8::/32")
 	if err := l.Refresh(ctx, "github"); err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +63,6 @@ func TestRefreshKeepsLastGoodList(t *testing.T) {
 	}
 
 	for name, c := range map[string]struct {
-		hooks  []string
 		status int
 		raw    string
 	}{
@@ -134,7 +78,8 @@ func TestRefreshKeepsLastGoodList(t *testing.T) {
 		"too many prefixes":    {raw: `{"hooks":[` + strings.Repeat(`"198.51.100.1",`, iplists.MaxPrefixes) + `"198.51.100.2"]}`},
 		"answer too large":     {raw: `{"hooks":["198.51.100.0/24"],"pad":"` + strings.Repeat("x", iplists.MaxBytes) + `"}`},
 	} {
-		meta.serve(c.hooks, c.status, c.raw)
+		meta.Fail(c.status)
+		meta.Raw("/meta", c.raw)
 		if err := l.Refresh(ctx, "github"); err == nil {
 			t.Errorf("%s: refreshed", name)
 		}
@@ -147,7 +92,9 @@ func TestRefreshKeepsLastGoodList(t *testing.T) {
 		t.Errorf("status %+v", st)
 	}
 
-	meta.serve([]string{"198.51.100.0/24"}, 0, "")
+	meta.Fail(0)
+	meta.Raw("/meta", "")
+	meta.SetHooks("198.51.100.0/24")
 	if err := l.Refresh(ctx, "github"); err != nil {
 		t.Fatal(err)
 	}
@@ -161,29 +108,31 @@ func TestRefreshKeepsLastGoodList(t *testing.T) {
 
 // An unchanged list is asked for conditionally: a 304 keeps the copy.
 func TestRefreshConditional(t *testing.T) {
-	meta := newFakeMeta(t, "192.0.2.0/24")
-	l := newLists(t, time.Hour, map[string]string{"github": meta.URL})
+	meta := fakelists.New(t)
+	meta.SetHooks("192.0.2.0/24")
+	l := newLists(t, time.Hour, map[string]string{"github": meta.MetaURL()})
 	for range 3 {
 		if err := l.Refresh(context.Background(), "github"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if meta.notMod.Load() != 2 || !has(t, l, "github", "192.0.2.1") {
-		t.Fatalf("%d 304s, want 2", meta.notMod.Load())
+	if meta.NotModified() != 2 || !has(t, l, "github", "192.0.2.1") {
+		t.Fatalf("%d 304s, want 2", meta.NotModified())
 	}
 }
 
 // The list's client follows no redirect off the list URL's origin.
 func TestRefreshRefusesRedirectOffOrigin(t *testing.T) {
-	elsewhere := newFakeMeta(t, "0.0.0.0/1")
-	redirect := httptest.NewServer(http.RedirectHandler(elsewhere.URL+"/meta", http.StatusFound))
+	elsewhere := fakelists.New(t)
+	elsewhere.SetHooks("192.0.2.0/24")
+	redirect := httptest.NewServer(http.RedirectHandler(elsewhere.MetaURL(), http.StatusFound))
 	t.Cleanup(redirect.Close)
 	l := newLists(t, time.Hour, map[string]string{"github": redirect.URL})
 	err := l.Refresh(context.Background(), "github")
 	if !errors.Is(err, vendorapi.ErrRedirectOffOrigin) {
 		t.Fatalf("err = %v, want the redirect refused", err)
 	}
-	if n := elsewhere.requests.Load(); n != 0 {
+	if n := elsewhere.Fetches("/meta"); n != 0 {
 		t.Fatalf("the redirect target got %d requests", n)
 	}
 }
@@ -205,41 +154,42 @@ func TestNewRefuses(t *testing.T) {
 // Started, Lists fetches the lists something wants and only those, and
 // follows the served list as it changes.
 func TestRunFetchesWantedAndFollows(t *testing.T) {
-	meta := newFakeMeta(t, "192.0.2.0/24")
-	atlassian := newFakeMeta(t)
-	atlassian.serve(nil, 0, string(readAtlassian(t)))
-	l := newLists(t, 20*time.Millisecond, map[string]string{"github": meta.URL, "atlassian": atlassian.URL, "bitbucket": atlassian.URL})
+	feeds := fakelists.New(t)
+	feeds.SetHooks("192.0.2.0/24")
+	feeds.Raw("/atlassian", string(readAtlassian(t)))
+	l := newLists(t, 20*time.Millisecond, map[string]string{"github": feeds.MetaURL(), "atlassian": feeds.AtlassianURL(), "bitbucket": feeds.AtlassianURL()})
 	l.Start()
 	if _, ok := l.Get("github"); ok {
 		t.Fatal("loaded before anything was fetched")
 	}
 	waitFor(t, "github to load", func() bool { s, ok := l.Get("github"); return ok && s.Contains(netip.MustParseAddr("192.0.2.1")) })
-	meta.serve([]string{"203.0.113.0/24"}, 0, "")
+	feeds.SetHooks("203.0.113.0/24")
 	waitFor(t, "github to follow the served list", func() bool {
 		s, _ := l.Get("github")
 		return s.Contains(netip.MustParseAddr("203.0.113.1")) && !s.Contains(netip.MustParseAddr("192.0.2.1"))
 	})
-	meta.serve(nil, http.StatusServiceUnavailable, "")
-	before := meta.requests.Load()
-	waitFor(t, "a failed refresh", func() bool { return meta.requests.Load() > before })
+	feeds.Fail(http.StatusServiceUnavailable)
+	before := feeds.Fetches("/meta")
+	waitFor(t, "a failed refresh", func() bool { return feeds.Fetches("/meta") > before })
 	if s, ok := l.Get("github"); !ok || !s.Contains(netip.MustParseAddr("203.0.113.1")) {
 		t.Fatal("a failed scheduled refresh dropped the list")
 	}
-	if n := atlassian.requests.Load(); n != 0 {
+	if n := feeds.Fetches("/atlassian"); n != 0 {
 		t.Fatalf("lists nobody wants were fetched %d times", n)
 	}
+	feeds.Fail(0)
 	l.Want("bitbucket")
 	waitFor(t, "a wanted list to load", func() bool {
 		s, ok := l.Get("bitbucket")
 		return ok && s.Contains(netip.MustParseAddr("2001:db8:1::9"))
 	})
 	l.Stop()
-	after := meta.requests.Load()
+	after := feeds.Fetches("/meta")
 	l.Stop()
 	if _, ok := l.Get("github"); !ok {
 		t.Fatal("Stop dropped the copies")
 	}
-	if meta.requests.Load() != after {
+	if feeds.Fetches("/meta") != after {
 		t.Fatal("fetched after Stop")
 	}
 }

@@ -38,8 +38,9 @@ func (in *inbound) finish(h *Handler) {
 }
 
 // admit decides everything the headers can: the method, the receiver, the
-// limiter for unknown ids, the record (unknown, invalid, vendor mismatch,
-// inactive, no secret), the declared size, a credential that is missing,
+// limiter for unknown ids, the record (unknown, invalid), the client
+// address (allow_ips), the record's checks (vendor mismatch, inactive, no
+// secret), the declared size, a credential that is missing,
 // malformed or (for token schemes) wrong, and the room left in the body
 // budget. Each refusal is answered here, before a byte of the body is read,
 // and costs no body memory. When it admits the delivery, the body budget
@@ -67,6 +68,9 @@ func (h *Handler) admit(w http.ResponseWriter, r *http.Request, repl *caddy.Repl
 		return nil, true, h.refuse(w, repl, http.StatusServiceUnavailable, "secret store unavailable", vendor, id)
 	}
 	now := h.now()
+	if answered, err := h.admitAddress(w, r, repl, &rec, now); answered {
+		return nil, true, err
+	}
 	if rf := delivery.CheckRecord(rec, vendor, h.app.allowUnsigned, r.Header, r.URL.RawQuery); rf != nil {
 		return nil, true, h.reject(w, r, repl, &rec, rf.Signature, rf.Reason, now)
 	}

@@ -109,6 +109,11 @@ type App struct {
 	// threshold 20, unknown_threshold 100 and window 10m (see
 	// FailureLimitConfig); {"disabled": true} turns it off.
 	FailureLimit *FailureLimitConfig `json:"failure_limit,omitempty"`
+	// IPLists configures the published address lists allow_ips may name:
+	// how often they are refreshed, which load at start and from where.
+	// Default: refreshed hourly from the vendors' published URLs, each
+	// loaded once something names it.
+	IPLists *IPListsConfig `json:"ip_lists,omitempty"`
 	// Integrations are static records keyed by integration id, for setups
 	// without Vault. They are looked up before Vault.
 	Integrations map[string]IntegrationConfig `json:"integrations,omitempty"`
@@ -131,6 +136,9 @@ type App struct {
 	pollerDone    chan struct{}
 	lifecycle     *lifecycle
 	limit         *failureLimit // nil: limiter off
+	ipLists       *pooledLists  // the published address lists allow_ips names
+	ipListsKey    string
+	ipListLog     *everyInterval // the "list not loaded" warning, at most once a minute
 	bodies        *limiter.Budget
 	outboxFullLog *everyInterval // the "outbox full" warning, at most once a minute
 	replayAdvice  *replayAdvice  // the token-scheme warning, once per integration
@@ -201,6 +209,9 @@ func (a *App) Provision(ctx caddy.Context) error {
 			return err
 		}
 		records = append(records, rec)
+	}
+	if err := a.provisionIPLists(repl, records); err != nil {
+		return err
 	}
 	static, err := secretstore.NewStatic(records)
 	if err != nil {
@@ -305,6 +316,9 @@ func (a *App) Start() error {
 		}
 	}
 	a.startInvalidation()
+	if a.ipLists != nil {
+		a.ipLists.lists.Start()
+	}
 	if a.allowUnsigned {
 		a.logger.Warn("CI_WEBHOOK_ALLOW_UNSIGNED is true: deliveries for integrations WITHOUT a secret are let through unverified, annotated 'unsigned'; integrations with a secret still require a valid signature")
 	}
@@ -349,6 +363,11 @@ func (a *App) Cleanup() error {
 	if a.stateKey != "" {
 		_, err := statePool.Delete(a.stateKey)
 		a.stateKey, a.state = "", nil
+		errs = append(errs, err)
+	}
+	if a.ipListsKey != "" {
+		_, err := ipListsPool.Delete(a.ipListsKey)
+		a.ipListsKey, a.ipLists = "", nil
 		errs = append(errs, err)
 	}
 	if a.upstream != nil {

@@ -71,6 +71,9 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		case "failure_limit":
 			a.FailureLimit = new(FailureLimitConfig)
 			err = a.FailureLimit.unmarshal(d)
+		case "ip_lists":
+			a.IPLists = new(IPListsConfig)
+			err = a.IPLists.unmarshal(d)
 		case "integration":
 			var id string
 			if err = oneArgKeepBlock(d, &id); err != nil {
@@ -308,6 +311,8 @@ func (ic *IntegrationConfig) unmarshal(d *caddyfile.Dispenser) error {
 			err = maxAgeArg(d, &ic.MaxAge)
 		case "tolerance":
 			err = toleranceArg(d, &ic.Tolerance)
+		case "allow_ips":
+			err = allowIPsArg(d, &ic.AllowIPs)
 		default:
 			return d.Errf("integration: unrecognized subdirective %q", d.Val())
 		}

@@ -121,4 +121,23 @@ type IntegrationConfig struct {
 	// `signing`) may be from the clock, either way: a duration up to 72h,
 	// capped at dedupe_window. Default: 5m.
 	Tolerance string `json:"tolerance,omitempty"`
+	// AllowIPs admits deliveries only from these addresses: IP addresses,
+	// CIDRs (IPv4 or IPv6) and published lists (github, atlassian,
+	// bitbucket). Default: none, any address.
+	AllowIPs []string `json:"allow_ips,omitempty"`
+}
+
+// IPListsConfig configures the published address lists an integration's
+// allow_ips may name (github, atlassian, bitbucket).
+type IPListsConfig struct {
+	// Refresh is how often a loaded list is fetched again; a failed
+	// refresh keeps the last good copy and is retried sooner. Default: 1h.
+	Refresh caddy.Duration `json:"refresh,omitempty"`
+	// Lists are loaded at start whether or not a static integration names
+	// them, each from the URL given ("" for the list's published URL).
+	// Name here the lists Vault records use: a list nothing loaded yet is
+	// only fetched when the first delivery that needs it arrives, and that
+	// delivery is answered 503. Default: none; the lists static
+	// integrations name load at start, from their published URLs.
+	Lists map[string]string `json:"lists,omitempty"`
 }

@@ -66,6 +66,9 @@ type Handler struct {
 	now     func() time.Time
 	checks  *sync.Pool
 	inbound *sync.Pool
+	// allowIPsProxyCheck runs warnLaxProxiesAllowIPs on the first
+	// request for an integration with allow_ips.
+	allowIPsProxyCheck *sync.Once
 }
 
 // CaddyModule returns the Caddy module information.
@@ -82,6 +85,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	h.now = time.Now
 	h.checks = &sync.Pool{New: func() any { return new(verifiers.Check) }}
 	h.inbound = &sync.Pool{New: func() any { return new(inbound) }}
+	h.allowIPsProxyCheck = new(sync.Once)
 	app, err := ctx.App("hookgate")
 	if err != nil {
 		return fmt.Errorf("hookgate: loading app: %w", err)

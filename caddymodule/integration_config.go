@@ -7,6 +7,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 
 	"github.com/hookgate/caddy-hookgate/integrations"
+	"github.com/hookgate/caddy-hookgate/iplists"
 )
 
 // record turns a static integration block into a validated record,
@@ -50,6 +51,11 @@ func (ic IntegrationConfig) record(id string, repl *caddy.Replacer) (integration
 		}
 		r.Tolerance = d
 	}
+	allow, err := iplists.ParseAllow(ic.AllowIPs)
+	if err != nil {
+		return integrations.Record{}, fmt.Errorf("hookgate: integration %s: %w", id, err)
+	}
+	r.AllowIPs = allow
 	if err := r.Validate(); err != nil {
 		return integrations.Record{}, fmt.Errorf("hookgate: %w", err)
 	}

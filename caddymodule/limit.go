@@ -185,13 +185,19 @@ func (l *failureLimit) add(ctx context.Context, key limitKey) (limiter.Tally, bo
 	return limiter.Tally{}, false
 }
 
-// clientAddr is the address failures are counted by: Caddy's client IP
-// (which honours trusted_proxies), else the connection's peer, grouped as
+// clientAddr is the address failures are counted by: clientIP, grouped as
 // limiter.Normalize does.
 func clientAddr(r *http.Request) netip.Prefix {
+	return limiter.Normalize(clientIP(r))
+}
+
+// clientIP is the request's client address: Caddy's client IP (which
+// honours trusted_proxies), else the connection's peer; the zero Addr
+// when neither parses.
+func clientIP(r *http.Request) netip.Addr {
 	if s, ok := caddyhttp.GetVar(r.Context(), caddyhttp.ClientIPVarKey).(string); ok {
 		if a, err := netip.ParseAddr(s); err == nil {
-			return limiter.Normalize(a)
+			return a
 		}
 	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
@@ -199,7 +205,7 @@ func clientAddr(r *http.Request) netip.Prefix {
 		host = r.RemoteAddr
 	}
 	a, _ := netip.ParseAddr(host)
-	return limiter.Normalize(a)
+	return a
 }
 
 // known reports, without asking Vault, whether id names an integration this

@@ -377,7 +377,7 @@ func registerMetrics(reg *prometheus.Registry, a *App, outbox state.Outbox) (*me
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{newPollLag(a), m} {
+	for _, c := range []prometheus.Collector{newPollLag(a), newIPListMetrics(a), m} {
 		err := reg.Register(c)
 		var are prometheus.AlreadyRegisteredError
 		switch {

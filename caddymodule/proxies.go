@@ -3,6 +3,7 @@ package caddymodule
 import (
 	"errors"
 	"maps"
+	"net/http"
 	"slices"
 
 	"github.com/caddyserver/caddy/v2"
@@ -64,4 +65,11 @@ func (a *App) warnLaxTrustedProxies() {
 		a.logger.Warn("trusted_proxies is set without trusted_proxies_strict while hookgate's brute-force limiter is on: Caddy takes the leftmost X-Forwarded-For, which the caller writes, so rotating it escapes the limiter and a forged one gets a vendor's address limited; set trusted_proxies_strict in the server's options",
 			zap.String("server", name))
 	}
+}
+
+// laxTrustedProxies reports whether the request's server trusts proxies
+// without trusted_proxies_strict.
+func laxTrustedProxies(r *http.Request) bool {
+	srv, ok := r.Context().Value(caddyhttp.ServerCtxKey).(*caddyhttp.Server)
+	return ok && srv != nil && srv.TrustedProxiesStrict == 0 && trustsProxies(srv)
 }

@@ -194,7 +194,14 @@ func (h *hostile) passes(t *testing.T, name string, req *http.Request, body []by
 // rejectedAudit is the integration's list of refused deliveries.
 func (h *hostile) rejectedAudit(t *testing.T, id string) []map[string]any {
 	t.Helper()
-	resp, err := http.Get(h.admin + "/hookgate/integrations/" + id + "/events")
+	return rejectedAt(t, h.admin, id)
+}
+
+// rejectedAt is id's list of refused deliveries, newest first, from the
+// admin endpoint at admin (http://host:port).
+func rejectedAt(t *testing.T, admin, id string) []map[string]any {
+	t.Helper()
+	resp, err := http.Get(admin + "/hookgate/integrations/" + id + "/events")
 	if err != nil {
 		t.Fatal(err)
 	}

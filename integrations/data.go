@@ -52,6 +52,7 @@ func (rec Record) Data(now time.Time) map[string]any {
 	if rec.Tolerance > 0 {
 		d["tolerance"] = rec.Tolerance.String()
 	}
+	list("allow_ips", rec.AllowIPs.Entries())
 	return d
 }
 
@@ -74,6 +75,7 @@ var settingKeys = map[string]bool{
 	"branches": true, "scans": true, "pipeline": true, "api_url": true,
 	"api_user": true, "api_token": true, "target": true, "done_states": true,
 	"max_age": true, "tolerance": true,
+	"allow_ips": true,
 }
 
 // secretKeys are refused by PUT.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hookgate/caddy-hookgate/integrations"
+	"github.com/hookgate/caddy-hookgate/iplists"
 	"github.com/hookgate/caddy-hookgate/verifiers"
 )
 
@@ -80,6 +81,11 @@ func TestRecordDataRoundTrip(t *testing.T) {
 		Pipeline: true, APIURL: "https://jira.example", APIUser: "bot", APIToken: "tok", Target: "x",
 		DoneStates: []string{"Done"}, MaxAge: 48 * time.Hour, Tolerance: 10 * time.Minute,
 	}
+	allow, err := iplists.ParseAllow([]string{"192.0.2.0/24", "2001:db8::/32", "atlassian"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.AllowIPs = allow
 	back, err := integrations.FromData("demo", rec.Data(now), 0)
 	if err != nil {
 		t.Fatal(err)

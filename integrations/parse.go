@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hookgate/caddy-hookgate/iplists"
 )
 
 // FromData builds a record from a Vault KV v2 data map. Values may be JSON
@@ -114,6 +116,13 @@ func FromData(id string, data map[string]any, version int) (Record, error) {
 			return Record{}, fmt.Errorf("%w: integration %s: %w", ErrInvalidRecord, id, perr)
 		}
 		r.Tolerance = d
+	}
+	if ips := list("allow_ips"); len(ips) > 0 && err == nil {
+		a, perr := iplists.ParseAllow(ips)
+		if perr != nil {
+			return Record{}, fmt.Errorf("%w: integration %s: %w", ErrInvalidRecord, id, perr)
+		}
+		r.AllowIPs = a
 	}
 	if err != nil {
 		return Record{}, err

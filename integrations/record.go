@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hookgate/caddy-hookgate/iplists"
 )
 
 // Record is one integration's configuration, as stored in Vault KV v2 at
@@ -58,6 +60,11 @@ type Record struct {
 	// first attempt's timestamp. Other schemes carry no timestamp and
 	// ignore it. Default: zero, DefaultTolerance (5m).
 	Tolerance time.Duration `json:"-"`
+	// AllowIPs restricts the addresses deliveries may come from (Caddy's
+	// client IP, so trusted_proxies applies): IP addresses, CIDRs and
+	// published lists (iplists: github, atlassian, bitbucket). A delivery
+	// from any other address is refused. Default: nil, any address.
+	AllowIPs *iplists.Allow `json:"allow_ips,omitempty"`
 	// DoneStates are ServiceNow states or ManageEngine status names that
 	// mean done. Default: 6, 7 (ServiceNow); Resolved, Closed (ManageEngine).
 	DoneStates []string `json:"done_states,omitempty"`

@@ -23,6 +23,7 @@ const (
 	DefaultConcurrency = 4
 	DefaultBatch       = 16
 	DefaultBlock       = 2 * time.Second
+	DefaultDrain       = 3 * time.Second
 )
 
 // Results passed to WorkerConfig.OnResult, one per delivery attempt.
@@ -83,6 +84,12 @@ type WorkerConfig struct {
 	// 2 × the Client's Timeout + 30s (50s with the default timeout or a
 	// Deliverer that has no Timeout method).
 	ReclaimAfter time.Duration
+	// Drain is how long a stopping worker (Run's ctx cancelled: a config
+	// reload, a shutdown) lets the attempts in flight finish. Those that
+	// finish are recorded as usual; the rest are cut short and their
+	// events handed back (state.Outbox.HandBack), so another worker takes
+	// them at once instead of after ReclaimAfter. Default: 3s.
+	Drain time.Duration
 	// StoreBackoff spaces outbox reads after the outbox failed (Redis
 	// down). Default: 1s doubling to 30s.
 	StoreBackoff Backoff
@@ -112,6 +119,7 @@ type Worker struct {
 	batch        int
 	block        time.Duration
 	reclaimAfter time.Duration
+	drain        time.Duration
 	storeBackoff Backoff
 	now          func() time.Time
 	logger       *zap.Logger
@@ -130,7 +138,7 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 	if cfg.Client == nil {
 		return nil, errors.New("upstream: worker needs a client")
 	}
-	if cfg.MaxAttempts < 0 || cfg.Concurrency < 0 || cfg.Batch < 0 || cfg.Block < 0 || cfg.ReclaimAfter < 0 {
+	if cfg.MaxAttempts < 0 || cfg.Concurrency < 0 || cfg.Batch < 0 || cfg.Block < 0 || cfg.ReclaimAfter < 0 || cfg.Drain < 0 {
 		return nil, errors.New("upstream: worker settings must not be negative")
 	}
 	w := &Worker{
@@ -143,6 +151,7 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 		batch:        cmp.Or(cfg.Batch, DefaultBatch),
 		block:        cmp.Or(cfg.Block, DefaultBlock),
 		reclaimAfter: cfg.ReclaimAfter,
+		drain:        cmp.Or(cfg.Drain, DefaultDrain),
 		storeBackoff: cfg.StoreBackoff,
 		now:          cfg.Now,
 		logger:       cfg.Logger,
@@ -178,18 +187,29 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 // Consumer returns the name this worker reads the outbox under.
 func (w *Worker) Consumer() string { return w.consumer }
 
-// Run delivers events until ctx is cancelled, then waits for its
-// deliveries to end and returns. Cancelling ctx also cancels the attempts
-// in flight: an attempt that had already succeeded is still recorded as
-// Done; one cut short records nothing, so its event stays handed to this
-// consumer and is reclaimed after ReclaimAfter (at least once, never lost).
-// Outbox failures never end Run: it logs them and reads again later.
-// Run is meant to be called once per Worker.
+// Run delivers events until ctx is cancelled, then lets the attempts in
+// flight finish for up to Drain, cuts the rest short, and returns once
+// every one is recorded: a delivered event as Done, a failed one as usual,
+// one cut short (or handed out by a read that the cancellation
+// interrupted) handed back to the outbox for another worker at once. An
+// event whose hand-back fails stays handed to this consumer and is
+// reclaimed after ReclaimAfter: at least once, never lost. Outbox failures
+// never end Run: it logs them and reads again later. Run is meant to be
+// called once per Worker.
 func (w *Worker) Run(ctx context.Context) {
 	acks := w.startAcker()
 	var wg sync.WaitGroup
+	// Attempts run on actx: ctx's values, not its cancellation, which
+	// only starts the Drain countdown.
+	actx, cutShort := context.WithCancel(context.WithoutCancel(ctx))
+	stopDrain := context.AfterFunc(ctx, func() {
+		t := time.AfterFunc(w.drain, cutShort)
+		context.AfterFunc(actx, func() { t.Stop() })
+	})
 	defer func() {
 		wg.Wait()
+		stopDrain()
+		cutShort()
 		acks.stop()
 	}()
 	slots := make(chan struct{}, w.concurrency)
@@ -243,7 +263,8 @@ func (w *Worker) Run(ctx context.Context) {
 		started := time.Now()
 		batch, err := w.outbox.Next(ctx, w.consumer, free, w.block, w.reclaimAfter)
 		if ctx.Err() != nil {
-			// Anything handed out just now stays pending and is reclaimed.
+			// Anything handed out just now goes back at once.
+			w.handBack(batch...)
 			return
 		}
 		if err != nil {
@@ -273,7 +294,7 @@ func (w *Worker) Run(ctx context.Context) {
 		for _, p := range batch {
 			wg.Go(func() {
 				defer release()
-				w.attempt(ctx, p, acks)
+				w.attempt(ctx, actx, p, acks)
 			})
 		}
 		if len(batch) == 0 && time.Since(started) < w.block/2 {
@@ -285,24 +306,23 @@ func (w *Worker) Run(ctx context.Context) {
 	}
 }
 
-// attempt delivers one event and records the outcome: a delivered event
-// through acks, in a batch; a failed one at once.
-func (w *Worker) attempt(ctx context.Context, p state.Pending, acks *acker) {
-	err := w.client.Deliver(ctx, p.Event)
+// attempt delivers one event on actx and records the outcome: a
+// delivered event through acks, in a batch; a failed one at once; one that
+// Drain cut short (actx cancelled once Run's ctx was) handed back.
+func (w *Worker) attempt(ctx, actx context.Context, p state.Pending, acks *acker) {
+	err := w.client.Deliver(actx, p.Event)
 	if err == nil {
 		acks.ack(p)
 		w.result(ResultDelivered)
 		return
 	}
+	if actx.Err() != nil && ctx.Err() != nil {
+		w.handBack(p)
+		return
+	}
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 	defer cancel()
 	log := w.logger.With(zap.String("event_id", p.Event.ID), zap.Int("attempt", p.Attempts+1))
-	if ctx.Err() != nil {
-		if ce := log.Check(zapcore.DebugLevel, "delivery abandoned at shutdown; the event will be reclaimed"); ce != nil {
-			ce.Write()
-		}
-		return
-	}
 
 	retryable, retryAfter, status := true, time.Duration(0), 0
 	var de *DeliveryError
@@ -342,6 +362,24 @@ func (w *Worker) attempt(ctx context.Context, p state.Pending, acks *acker) {
 	}
 	log.Error("event moved to the dead letters", zap.String("reason", reason))
 	w.result(ResultDead)
+}
+
+// handBack returns events this stopping worker holds to the outbox, for
+// another worker at once; when that fails they are reclaimed after
+// ReclaimAfter instead.
+func (w *Worker) handBack(ps ...state.Pending) {
+	if len(ps) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), recordTimeout)
+	defer cancel()
+	if err := w.outbox.HandBack(ctx, ps...); err != nil {
+		w.storeTrouble("could not hand events back at stop; they will be reclaimed", err, zap.Int("events", len(ps)))
+		return
+	}
+	if ce := w.logger.Check(zapcore.DebugLevel, "events handed back at stop"); ce != nil {
+		ce.Write(zap.Int("events", len(ps)))
+	}
 }
 
 // storeTrouble logs an outbox failure, at most once per logEvery.

@@ -379,7 +379,7 @@ func TestWorkerStopsOnCancel(t *testing.T) {
 		stop() // fails the test if Run does not return
 	})
 
-	t.Run("in flight is abandoned", func(t *testing.T) {
+	t.Run("in flight past the drain is handed back", func(t *testing.T) {
 		arrived := make(chan struct{}, 1)
 		quit := make(chan struct{})
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -396,29 +396,56 @@ func TestWorkerStopsOnCancel(t *testing.T) {
 		ob := newMemOutbox(clock.Now)
 		ob.add(t, state.OutboxEvent{ID: "ev-8", Body: []byte(`{}`)})
 		var res results
-		stop := startWorker(t, WorkerConfig{Outbox: ob, Client: newTestClient(t, srv.URL, ClientConfig{}), OnResult: res.add})
+		stop := startWorker(t, WorkerConfig{Outbox: ob, Client: newTestClient(t, srv.URL, ClientConfig{}), OnResult: res.add, Drain: 50 * time.Millisecond})
 		<-arrived
 		stop()
 		ob.snapshot(func(f *memOutbox) {
-			if len(f.done)+len(f.retries)+len(f.deadLetters(t)) != 0 {
-				t.Errorf("recorded an outcome for an abandoned attempt: done %v retries %v dead %v", f.done, f.retries, f.deadLetters(t))
+			if len(f.done)+len(f.deadLetters(t)) != 0 {
+				t.Errorf("recorded an outcome for an attempt cut short: done %v dead %v", f.done, f.deadLetters(t))
 			}
 		})
-		// The event stays handed out (to test-consumer, the only taker):
-		// still in the outbox, not handed out again before its claim is
-		// reclaimAfter old on the outbox clock, then reclaimed as it was.
-		const reclaimAfter = time.Minute
-		ctx := context.Background()
-		early, err := ob.Memory.Next(ctx, "other-consumer", 1, 0, reclaimAfter)
-		if n := ob.length(t); n != 1 || err != nil || len(early) != 0 {
-			t.Errorf("the event should stay pending for reclaim: length %d, handed out %+v (%v)", n, early, err)
-		}
-		clock.Advance(reclaimAfter)
-		late, err := ob.Memory.Next(ctx, "other-consumer", 1, 0, reclaimAfter)
-		if err != nil || len(late) != 1 || late[0].Event.ID != "ev-8" || late[0].Attempts != 0 {
-			t.Errorf("the event should stay pending for reclaim: reclaimed %+v (%v)", late, err)
+		// Handed back: another consumer takes it at once, long before
+		// reclaimAfter on the outbox clock, its attempt not counted.
+		const reclaimAfter = time.Hour
+		got, err := ob.Memory.Next(context.Background(), "other-consumer", 1, 0, reclaimAfter)
+		if err != nil || len(got) != 1 || got[0].Event.ID != "ev-8" || got[0].Attempts != 0 {
+			t.Errorf("the event should be handed back for the next consumer: %+v (%v)", got, err)
 		}
 		if r := res.list(); len(r) != 0 {
+			t.Errorf("results = %v", r)
+		}
+	})
+
+	t.Run("in flight that answers within the drain is done", func(t *testing.T) {
+		arrived := make(chan struct{}, 1)
+		answer := make(chan struct{})
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			io.Copy(io.Discard, r.Body)
+			arrived <- struct{}{}
+			<-answer
+			w.WriteHeader(http.StatusOK)
+		}))
+		defer srv.Close()
+		ob := newMemOutbox(newTestClock().Now)
+		ob.add(t, state.OutboxEvent{ID: "ev-9", Body: []byte(`{}`)})
+		var res results
+		stop := startWorker(t, WorkerConfig{Outbox: ob, Client: newTestClient(t, srv.URL, ClientConfig{}), OnResult: res.add, Drain: time.Minute})
+		<-arrived
+		stopped := make(chan struct{})
+		go func() { stop(); close(stopped) }()
+		// Stopping does not cut the attempt short: it is answered, then
+		// recorded, and only then does Run return.
+		select {
+		case <-stopped:
+			t.Fatal("Run returned with an attempt in flight and the drain not over")
+		case <-time.After(50 * time.Millisecond):
+		}
+		close(answer)
+		<-stopped
+		if n := ob.length(t); n != 0 {
+			t.Errorf("the delivered event is still in the outbox (%d)", n)
+		}
+		if r := res.list(); len(r) != 1 || r[0] != ResultDelivered {
 			t.Errorf("results = %v", r)
 		}
 	})
@@ -433,7 +460,7 @@ func TestWorkerStopsOnCancel(t *testing.T) {
 			go stop() // shutdown begins while the attempt succeeds
 			<-ctx.Done()
 			return nil
-		})})
+		}), Drain: 10 * time.Millisecond})
 		close(ready)
 		waitFor(t, "Done", func() bool {
 			var n int

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/hookgate/caddy-hookgate/integrations"
 )
 
 // findingService is a local HTTP server standing in for the upstream
@@ -90,5 +92,44 @@ func eventually(t testing.TB, limit time.Duration, what string, cond func() bool
 			t.Fatalf("gave up waiting: %s", what)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// wantedEvents is the event ids the GitHub pushes sent must yield.
+func wantedEvents(t *testing.T, sent []sentPush) map[string]bool {
+	t.Helper()
+	want := map[string]bool{}
+	vc := caseFor(t, integrations.GitHub)
+	for _, d := range sent {
+		for _, id := range expectedIDs(t, vc, d.body, d.id) {
+			want[id] = true
+		}
+	}
+	return want
+}
+
+// awaitEvents waits up to limit for every id in want to reach fs, and
+// fails naming what is missing and where the outbox under prefix holds it.
+func awaitEvents(t *testing.T, fs *findingService, want map[string]bool, limit time.Duration, redisAddr, prefix string) {
+	t.Helper()
+	for deadline := time.Now().Add(limit); ; time.Sleep(100 * time.Millisecond) {
+		got := fs.snapshot()
+		var missing []string
+		for id := range want {
+			if got[id] == 0 {
+				missing = append(missing, id)
+			}
+		}
+		if len(missing) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			pending, _ := execRedisCLI(redisAddr, "XPENDING", prefix+"{hg}:outbox", "delivery")
+			length, _ := execRedisCLI(redisAddr, "XLEN", prefix+"{hg}:outbox")
+			retries, _ := execRedisCLI(redisAddr, "ZCARD", prefix+"{hg}:outbox:retry")
+			dead, _ := execRedisCLI(redisAddr, "HLEN", prefix+"{hg}:outbox:dead")
+			t.Fatalf("%d of %d events of acknowledged deliveries not at the finding service within %s (e.g. %s); outbox length %s, retrying %s, dead %s, pending %s",
+				len(missing), len(want), limit, missing[0], length, retries, dead, pending)
+		}
 	}
 }

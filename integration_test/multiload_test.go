@@ -169,42 +169,15 @@ func TestTwoInstancesUnderLoadOneKilled(t *testing.T) {
 	if len(load.refused) != 0 {
 		t.Fatalf("deliveries refused (or answered as duplicates, 0) under load: %v", load.refused)
 	}
-	want := map[string]bool{}
-	vc := caseFor(t, integrations.GitHub)
+	var sent []sentPush
 	for _, ds := range load.accepted {
-		for _, d := range ds {
-			for _, id := range expectedIDs(t, vc, d.body, d.id) {
-				want[id] = true
-			}
-		}
+		sent = append(sent, ds...)
 	}
-	load.mu.Unlock()
-
+	want := wantedEvents(t, sent)
 	// The killed instance's claimed events are reclaimed after
 	// reclaim_after (2 × the 2s timeout + 30s); the poller lease expires
 	// within 30s.
-	deadline := time.Now().Add(120 * time.Second)
-	for {
-		got := fs.snapshot()
-		var missing []string
-		for id := range want {
-			if got[id] == 0 {
-				missing = append(missing, id)
-			}
-		}
-		if len(missing) == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			pending, _ := execRedisCLI(redisAddr, "XPENDING", prefix+"{hg}:outbox", "delivery")
-			length, _ := execRedisCLI(redisAddr, "XLEN", prefix+"{hg}:outbox")
-			retries, _ := execRedisCLI(redisAddr, "ZCARD", prefix+"{hg}:outbox:retry")
-			dead, _ := execRedisCLI(redisAddr, "HLEN", prefix+"{hg}:outbox:dead")
-			t.Fatalf("%d of %d events of acknowledged deliveries never reached the finding service (e.g. %s); outbox length %s, retrying %s, dead %s, pending %s",
-				len(missing), len(want), missing[0], length, retries, dead, pending)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	awaitEvents(t, fs, want, 120*time.Second, redisAddr, prefix)
 	twice := 0
 	for id, n := range fs.snapshot() {
 		if n > 1 {

@@ -168,32 +168,8 @@ func TestReloadsUnderLoadLoseNothing(t *testing.T) {
 	if len(acked) < 200 {
 		t.Fatalf("too little load to prove anything: %d acknowledged", len(acked))
 	}
-	want := map[string]bool{}
-	vc := caseFor(t, integrations.GitHub)
-	for _, d := range acked {
-		for _, id := range expectedIDs(t, vc, d.body, d.id) {
-			want[id] = true
-		}
-	}
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		got := fs.snapshot()
-		var missing []string
-		for id := range want {
-			if got[id] == 0 {
-				missing = append(missing, id)
-			}
-		}
-		if len(missing) == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			pending, _ := execRedisCLI(redisAddr, "XPENDING", prefix+"{hg}:outbox", "delivery")
-			length, _ := execRedisCLI(redisAddr, "XLEN", prefix+"{hg}:outbox")
-			retries, _ := execRedisCLI(redisAddr, "ZCARD", prefix+"{hg}:outbox:retry")
-			t.Fatalf("%d of %d events of acknowledged deliveries not at the finding service 10s after the load (e.g. %s); outbox length %s, retrying %s, pending %s",
-				len(missing), len(want), missing[0], length, retries, pending)
-		}
-	}
+	want := wantedEvents(t, acked)
+	awaitEvents(t, fs, want, 10*time.Second, redisAddr, prefix)
 	t.Logf("%d connection errors (not answers) during the reloads", load.errors)
 	t.Logf("%d deliveries acknowledged, %d answered 503, all %d events delivered %s after the load; 20 reloads",
 		len(acked), refused[http.StatusServiceUnavailable], len(want), time.Since(loadEnd).Round(100*time.Millisecond))
